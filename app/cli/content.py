@@ -1,0 +1,5 @@
+"""Commands: content."""
+
+from __future__ import annotations
+
+from app.cli.base import cli  # noqa: F401

@@ -1,0 +1,1 @@
+"""Grading: rubric files, deterministic signals, the LLM judge and session reports."""

@@ -1,0 +1,1 @@
+"""The interview domain: personas, the plan, prompts and the engine. No web, database or SDK."""
