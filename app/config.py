@@ -17,7 +17,11 @@ class Settings(BaseSettings):
     """Every field has a default that works offline with no key; see .env.example."""
 
     model_config = SettingsConfigDict(
-        env_prefix="RAPPORT_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="RAPPORT_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
     llm: Backend | None = Field(
@@ -34,6 +38,9 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAPPORT_OPENAI_BASE_URL")
     )
     local_model: Path | None = Field(None, description="a GGUF file for the local backend")
+    scripted_token_delay: float = Field(
+        0.02, ge=0, le=2, description="seconds between words of the scripted backend's replies"
+    )
     request_timeout: float = Field(60.0, gt=0, description="seconds before a model call gives up")
     max_retries: int = Field(2, ge=0, le=10, description="retries on 429, 5xx and timeouts")
     database_url: str = Field(

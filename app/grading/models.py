@@ -18,7 +18,9 @@ class _Strict(BaseModel):
 class Cap(_Strict):
     """A ceiling on the score when a signal condition holds, whatever the judge says."""
 
-    when: str = Field(min_length=1, description="condition over signals, e.g. 'questions_in_turn >= 3'")
+    when: str = Field(
+        min_length=1, description="condition over signals, e.g. 'questions_in_turn >= 3'"
+    )
     max_score: int = Field(ge=1, le=5)
     reason: str = ""
 

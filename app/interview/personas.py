@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 
 from app.content import load_dir, load_file
@@ -33,7 +34,7 @@ class PersonaCatalog:
     def list(self, side: Side | None = None) -> list[Persona]:
         return [p for p in self._personas.values() if side is None or p.side == side]
 
-    def ids(self) -> list[str]:
+    def ids(self) -> builtins.list[str]:
         return list(self._personas)
 
     def __contains__(self, persona_id: object) -> bool:

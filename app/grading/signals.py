@@ -1,0 +1,439 @@
+"""Deterministic conversation signals for a turn and for a session: pure Python, no I/O.
+
+``turn_signals(turns, index)`` describes one turn in the context of the transcript before it;
+``session_signals(turns, human_side)`` sums the human's side up. Both return flat dicts whose
+scalar entries can be named in rubric conditions (see ``TURN_SIGNALS`` / ``SESSION_SIGNALS``).
+Text analysis is cached by text, so grading turn after turn stays in the microseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from app.grading import lexicon as lx
+from app.grading.text import TextInfo, analyse, exchange, fact_revealed, normalise, phrases_in
+
+Signals = dict[str, Any]
+
+# How far back (in turns) callbacks are looked for; keeps long transcripts linear.
+CALLBACK_WINDOW = 30
+
+TURN_SIGNALS: dict[str, str] = {
+    "index": "position of the turn in the transcript (0-based)",
+    "human_turn_index": "how many earlier turns this speaker took (0 = their first)",
+    "is_opening": "the speaker's first turn",
+    "question_turn_index": "how many earlier turns of this speaker asked a question",
+    "has_partner_turn": "the partner has spoken before this turn",
+    "words": "words in the turn",
+    "partner_words": "words in the partner's last turn",
+    "sentences": "sentences in the turn",
+    "talk_share": "the speaker's share of all words so far, this turn included (0-1)",
+    "talk_share_interviewer": "the interviewer's running share of words (0-1)",
+    "talk_share_candidate": "the candidate's running share of words (0-1)",
+    "questions_in_turn": "questions asked (a '?'-sentence, a 'tell me about…' prompt, or a"
+    " second question joined into one sentence)",
+    "open_questions": "questions that invite a story (what/how/why/tell me/describe)",
+    "closed_questions": "yes/no, either/or and who/when/where/how-many questions",
+    "open_question_ratio": "open questions / questions (0 when there are none)",
+    "stacked_questions": "two or more questions in one turn",
+    "question_only": "the turn asks but says nothing of substance and reflects nothing",
+    "question_streak": "consecutive question-only turns by this speaker, ending here",
+    "longest_question_streak": "the speaker's longest question-only streak so far",
+    "acknowledges": "the turn acknowledges the partner (thanks, 'that makes sense', a reflection)",
+    "reflective_opener": "uses a reflective frame ('so you…', 'it sounds like', 'you mentioned')",
+    "reflects": "reflects something specific from the partner's last turn",
+    "reflects_feeling": "a reflection that names a feeling or meaning ('that sounds brutal')",
+    "picks_up_detail": "reuses two content words (or a phrase) from what the partner told,"
+    " as opposed to what they asked",
+    "reflections_in_turn": "sentences that reflect the partner's last turn",
+    "shared_words": "content words shared with the partner's last turn",
+    "shared_phrases": "two-word content phrases shared with the partner's last turn",
+    "follow_up_overlap": "overlap of content words with the partner's last turn (0-1)",
+    "callbacks": "content words/phrases taken from the partner's turns two or more back",
+    "callback": "the turn clearly refers back to something the partner said earlier",
+    "numbers": "numbers and number words",
+    "proper_names": "names of people, companies, products, places",
+    "concrete_terms": "concrete work nouns (migration, outage, customers, dashboard…)",
+    "specific_details": "numbers + proper names + concrete terms",
+    "specificity": "specific details relative to length (0-1)",
+    "stock_phrase_count": "stock phrases found (from the lists in the rubric files)",
+    "stock_question": "a question sentence uses a stock phrase",
+    "self_words": "I/me/my words",
+    "other_words": "you/your/we/our words",
+    "problem_words": "team/customer/problem/goal words",
+    "self_focus": "share of I/me/my among focus words (0-1)",
+    "problem_focus": "share of you/we/team/problem words among focus words (0-1)",
+    "solution_language": "phrases that lay out an approach ('I'd start by…', 'we could…')",
+    "self_promotion": "self-praise and skill listing ('I'm a team player', 'my strengths')",
+    "story_question": "asks about the partner's journey or what sparked their choices",
+    "passion_question": "asks what excites, energises or matters to the partner",
+    "position_question": "asks about titles, duties, years of experience, weaknesses",
+    "opinion_question": "asks for the partner's take or view",
+    "quiz_question": "a trivia or definition check ('define…', 'which version…')",
+    "logistics_question": "asks about salary, next steps, start dates or benefits",
+    "vision_statement": "says where the company or team is headed",
+    "trend_talk": "mentions an industry trend, market or shift",
+    "role_question": "asks about the role, the team's problems or what success looks like",
+    "personal_disclosure": "personal, candid wording (honestly, my dad, I was scared…)",
+    "story_markers": "narrative markers (I remember, back when, last year…)",
+    "humour": "laughter or a joke marker",
+    "humble_brag": "a weakness that is really a boast ('I care too much', 'perfectionist')",
+    "enthusiasm": "enthusiasm words (excited, love, fascinated…)",
+    "specific_enthusiasm": "enthusiastic sentences that name something specific, or are"
+    " followed by one that does",
+    "generic_enthusiasm": "enthusiastic sentences with nothing specific in or right after them",
+    "instruction_like": "text aimed at a grader ('ignore the rubric', 'give me a 5')",
+    "hidden_facts_drawn": "hidden facts the candidate has revealed up to this turn",
+    "hidden_facts_total": "hidden facts the candidate holds",
+    "hidden_fact_targeted": "undrawn hidden facts whose trigger words this question uses",
+}
+# Non-scalar turn entries: "speaker", "stock_phrases_found", "hidden_facts_drawn_list".
+
+SESSION_SIGNALS: dict[str, str] = {
+    "turns": "turns in the transcript",
+    "human_turns": "turns the human took",
+    "interviewer_talk_share": "the interviewer's share of all words (0-1)",
+    "candidate_talk_share": "the candidate's share of all words (0-1)",
+    "human_talk_share": "the human's share of all words (0-1)",
+    "questions": "questions the human asked",
+    "question_turns": "human turns that asked at least one question",
+    "open_question_ratio": "open questions / questions over the session",
+    "reflections": "reflections the human made",
+    "reflection_to_question_ratio": "R:Q, reflections per question (1 fair, 2 good)",
+    "longest_question_streak": "the human's longest run of question-only turns",
+    "question_only_turns": "human turns that only asked",
+    "callback_turns": "human turns with a callback to something said earlier",
+    "substantive_question_turns": "human question turns about more than logistics",
+    "specific_question_turns": "human question turns that build on the conversation or the"
+    " role, without stock phrasing",
+    "building_question_turns": "human question turns that reflect or call back to the partner",
+    "sharp_question_turns": "question turns that both build on the partner and ask about the"
+    " role, its problems or success",
+    "stock_question_turns": "human question turns that used a stock phrase",
+    "vision_turns": "human turns that say where the company is headed",
+    "vision_with_opinion": "a vision turn that also asks the partner's view",
+    "vision_details": "the most specific details (numbers, names, concrete terms) in a vision turn",
+    "trend_turns": "human turns that raise an industry trend",
+    "mean_specificity": "the human's average specificity (0-1)",
+    "hidden_facts_discovered": "hidden facts drawn out",
+    "hidden_facts_total": "hidden facts in the persona",
+    "hidden_facts_share": "hidden facts drawn out / total (0 when there are none)",
+}
+# Non-scalar session entries: "talk_share" {interviewer, candidate}, "hidden_facts"
+# {discovered: [text], total}, "human_side".
+
+KNOWN_SIGNALS: frozenset[str] = frozenset(TURN_SIGNALS) | frozenset(SESSION_SIGNALS)
+
+
+class TurnLike(Protocol):
+    @property
+    def speaker(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+class FactLike(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def triggers(self) -> Sequence[str]: ...
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+Key = tuple[tuple[str, str], ...]
+
+
+class _Transcript:
+    """Running totals and streaks per turn, built in one forward pass and extended in place."""
+
+    def __init__(self) -> None:
+        self.turns: list[TurnLike] = []
+        self.infos: list[TextInfo] = []
+        self.partner: list[int] = []
+        self.words: list[dict[str, int]] = []
+        self.streak: list[int] = []
+        self.longest: list[int] = []
+        self.prior: list[tuple[int, int]] = []  # (earlier turns, earlier question turns)
+        self._totals: dict[str, int] = {"interviewer": 0, "candidate": 0}
+        self._streaks: dict[str, int] = {}
+        self._longest: dict[str, int] = {}
+        self._taken: dict[str, int] = {}
+        self._asked: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, turns: Sequence[TurnLike]) -> _Transcript:
+        doc = cls()
+        for turn in turns:
+            doc.push(turn)
+        return doc
+
+    def copy(self) -> _Transcript:
+        doc = _Transcript()
+        for name, value in vars(self).items():
+            setattr(doc, name, value.copy())
+        return doc
+
+    def push(self, turn: TurnLike) -> None:
+        i, who = len(self.turns), turn.speaker
+        info = analyse(turn.text)
+        if i == 0:
+            partner = -1
+        elif self.turns[i - 1].speaker != who:
+            partner = i - 1
+        else:
+            partner = self.partner[i - 1]
+        self.turns.append(turn)
+        self.infos.append(info)
+        self.partner.append(partner)
+        self._totals[who] = self._totals.get(who, 0) + info.words
+        self.words.append(dict(self._totals))
+        partner_text = self.turns[partner].text if partner >= 0 else ""
+        streak = (
+            self._streaks.get(who, 0) + 1 if exchange(turn.text, partner_text).question_only else 0
+        )
+        self._streaks[who] = streak
+        self._longest[who] = max(self._longest.get(who, 0), streak)
+        self.streak.append(streak)
+        self.longest.append(self._longest[who])
+        self.prior.append((self._taken.get(who, 0), self._asked.get(who, 0)))
+        self._taken[who] = self._taken.get(who, 0) + 1
+        self._asked[who] = self._asked.get(who, 0) + (info.questions > 0)
+
+
+_MEMO: dict[Key, _Transcript] = {}
+_MEMO_LOCK = threading.Lock()
+MEMO_SIZE = 64
+
+
+def _transcript(turns: Sequence[TurnLike], upto: int) -> _Transcript:
+    """The analysis of ``turns[:upto + 1]``, extending a remembered shorter prefix when the
+    same conversation was analysed before (live grading adds one turn at a time)."""
+    key: Key = tuple((t.speaker, t.text) for t in turns[: upto + 1])
+    with _MEMO_LOCK:
+        known = _MEMO.get(key)
+        base = _MEMO.get(key[:-1]) if known is None else None
+    if known is not None:
+        return known
+    if base is not None:
+        doc = base.copy()
+        doc.push(turns[upto])
+    else:
+        doc = _Transcript.of(turns[: upto + 1])
+    with _MEMO_LOCK:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = doc
+    return doc
+
+
+def clear_memo() -> None:
+    """Forget remembered transcripts (benchmarks use it to measure cold calls)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+
+def _callbacks(doc: _Transcript, index: int) -> tuple[int, bool]:
+    info, partner = doc.infos[index], doc.partner[index]
+    if partner < 0:
+        return 0, False
+    last = doc.infos[partner]
+    who = doc.turns[partner].speaker
+    stems: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    for j in range(max(0, index - CALLBACK_WINDOW), partner):
+        if doc.turns[j].speaker == who:
+            stems |= doc.infos[j].stems
+            pairs |= doc.infos[j].bigrams
+    hit_pairs = (info.bigrams & pairs) - last.bigrams
+    hit_stems = {s for s in (info.stems & stems) - last.stems if len(s) >= 4}
+    explicit = any(lx.REFERENCE.search(s.text.lower()) for s in info.sentences)
+    strong = bool(hit_pairs) or len(hit_stems) >= 3 or (explicit and bool(hit_stems))
+    return len(hit_pairs) + len(hit_stems), strong
+
+
+def _facts_drawn(turns: Sequence[TurnLike], upto: int, facts: Sequence[FactLike]) -> list[str]:
+    said = [t.text for t in turns[: upto + 1] if t.speaker == "candidate"]
+    return [f.text for f in facts if any(fact_revealed(f.text, text) for text in said)]
+
+
+def _signals_at(
+    doc: _Transcript, index: int, facts: Sequence[FactLike], stock: tuple[str, ...]
+) -> Signals:
+    turn, info = doc.turns[index], doc.infos[index]
+    partner = doc.partner[index]
+    partner_text = doc.turns[partner].text if partner >= 0 else ""
+    ex = exchange(turn.text, partner_text)
+    totals = doc.words[index]
+    all_words = sum(totals.values())
+    callbacks, callback = _callbacks(doc, index)
+    earlier_turns, earlier_question_turns = doc.prior[index]
+    focus = info.self_words + info.other_words + info.problem_words
+    details = info.numbers + info.names + info.concrete
+    found = phrases_in(turn.text, stock) if stock else ()
+    asked = " ".join(s.text for s in info.sentences if s.is_question)
+    stock_question = bool(found) and bool(asked) and bool(phrases_in(asked, found))
+    drawn = _facts_drawn(doc.turns, index, facts) if facts else []
+    targeted = 0
+    if facts and info.questions:
+        targeted = sum(
+            1
+            for f in facts
+            if f.text not in drawn
+            and any(normalise(t) in normalise(turn.text) for t in f.triggers if t.strip())
+        )
+    sentences = info.sentences
+    # Enthusiasm is often generic in one sentence and specific in the next ("I'm excited.
+    # Specifically, the Leeds launch…"), so the following sentence counts too.
+    enthusiastic = [
+        s.specific or (i + 1 < len(sentences) and sentences[i + 1].specific)
+        for i, s in enumerate(sentences)
+        if s.enthusiasm
+    ]
+    out: Signals = {
+        "index": index,
+        "speaker": turn.speaker,
+        "human_turn_index": earlier_turns,
+        "is_opening": earlier_turns == 0,
+        "question_turn_index": earlier_question_turns,
+        "has_partner_turn": partner >= 0,
+        "words": info.words,
+        "partner_words": doc.infos[partner].words if partner >= 0 else 0,
+        "sentences": len(info.sentences),
+        "talk_share": _share(totals.get(turn.speaker, 0), all_words),
+        "talk_share_interviewer": _share(totals.get("interviewer", 0), all_words),
+        "talk_share_candidate": _share(totals.get("candidate", 0), all_words),
+        "questions_in_turn": info.questions,
+        "open_questions": info.open,
+        "closed_questions": info.questions - info.open,
+        "open_question_ratio": _share(info.open, info.questions),
+        "stacked_questions": info.questions >= 2,
+        "question_only": ex.question_only,
+        "question_streak": doc.streak[index],
+        "longest_question_streak": doc.longest[index],
+        "acknowledges": bool(info.counts["acknowledges"]) or ex.reflections > 0,
+        "reflective_opener": any(s.reflect_cue for s in info.sentences),
+        "reflects": ex.reflections > 0,
+        "reflects_feeling": ex.reflects_feeling,
+        "picks_up_detail": ex.picks_up,
+        "reflections_in_turn": ex.reflections,
+        "shared_words": ex.shared_words,
+        "shared_phrases": ex.shared_phrases,
+        "follow_up_overlap": ex.overlap,
+        "callbacks": callbacks,
+        "callback": callback,
+        "numbers": info.numbers,
+        "proper_names": info.names,
+        "concrete_terms": info.concrete,
+        "specific_details": details,
+        "specificity": round(min(1.0, details / (2 + info.words / 40)), 3),
+        "stock_phrases_found": list(found),
+        "stock_phrase_count": len(found),
+        "stock_question": stock_question,
+        "self_words": info.self_words,
+        "other_words": info.other_words,
+        "problem_words": info.problem_words,
+        "self_focus": _share(info.self_words, focus),
+        "problem_focus": _share(info.other_words + info.problem_words, focus),
+        "specific_enthusiasm": sum(enthusiastic),
+        "generic_enthusiasm": len(enthusiastic) - sum(enthusiastic),
+        "hidden_facts_drawn": len(drawn),
+        "hidden_facts_drawn_list": drawn,
+        "hidden_facts_total": len(facts),
+        "hidden_fact_targeted": targeted,
+    }
+    for name, count in info.counts.items():
+        if name != "acknowledges":
+            out[name] = bool(count) if name == "instruction_like" else count
+    return out
+
+
+def turn_signals(
+    turns: Sequence[TurnLike],
+    index: int,
+    *,
+    hidden_facts: Sequence[FactLike] = (),
+    stock_phrases: Iterable[str] = (),
+) -> Signals:
+    """Signals for ``turns[index]``, using only the turns up to and including it.
+
+    ``hidden_facts`` are the AI candidate's facts (interviewer practice); ``stock_phrases``
+    is usually the union of the lists in the rubrics that grade this side.
+    """
+    if not 0 <= index < len(turns):
+        raise IndexError(f"index: {index} is outside the transcript of {len(turns)} turns")
+    doc = _transcript(turns, index)
+    return _signals_at(doc, index, hidden_facts, tuple(stock_phrases))
+
+
+def session_signals(
+    turns: Sequence[TurnLike],
+    human_side: str,
+    hidden_facts: Sequence[FactLike] = (),
+    *,
+    stock_phrases: Iterable[str] = (),
+) -> Signals:
+    """Signals for the whole conversation, summed over the human's turns."""
+    doc = _Transcript.of(turns)
+    stock = tuple(stock_phrases)
+    human = [
+        _signals_at(doc, i, (), stock) for i, t in enumerate(doc.turns) if t.speaker == human_side
+    ]
+    totals = doc.words[-1] if doc.words else {"interviewer": 0, "candidate": 0}
+    all_words = sum(totals.values())
+    questions = sum(s["questions_in_turn"] for s in human)
+    reflections = sum(s["reflections_in_turn"] for s in human)
+    asked = [s for s in human if s["questions_in_turn"]]
+    vision = [s for s in human if s["vision_statement"]]
+    drawn = _facts_drawn(doc.turns, len(doc.turns) - 1, hidden_facts) if hidden_facts else []
+    return {
+        "human_side": human_side,
+        "turns": len(doc.turns),
+        "human_turns": len(human),
+        "talk_share": {
+            side: _share(totals.get(side, 0), all_words) for side in ("interviewer", "candidate")
+        },
+        "interviewer_talk_share": _share(totals.get("interviewer", 0), all_words),
+        "candidate_talk_share": _share(totals.get("candidate", 0), all_words),
+        "human_talk_share": _share(totals.get(human_side, 0), all_words),
+        "questions": questions,
+        "question_turns": len(asked),
+        "open_question_ratio": _share(sum(s["open_questions"] for s in human), questions),
+        "reflections": reflections,
+        "reflection_to_question_ratio": round(reflections / questions, 3)
+        if questions
+        else float(reflections),
+        "longest_question_streak": max((s["question_streak"] for s in human), default=0),
+        "question_only_turns": sum(1 for s in human if s["question_only"]),
+        "callback_turns": sum(1 for s in human if s["callback"]),
+        "substantive_question_turns": sum(
+            1
+            for s in asked
+            if not s["logistics_question"] or s["questions_in_turn"] > s["logistics_question"]
+        ),
+        "building_question_turns": sum(1 for s in asked if s["reflects"] or s["callback"]),
+        "sharp_question_turns": sum(
+            1 for s in asked if (s["reflects"] or s["callback"]) and s["role_question"]
+        ),
+        "specific_question_turns": sum(
+            1
+            for s in asked
+            if not s["stock_question"]
+            and (s["reflects"] or s["callback"] or s["role_question"] or s["specificity"] >= 0.5)
+        ),
+        "stock_question_turns": sum(1 for s in asked if s["stock_question"]),
+        "vision_turns": len(vision),
+        "vision_details": max((s["specific_details"] for s in vision), default=0),
+        "vision_with_opinion": any(s["opinion_question"] or s["questions_in_turn"] for s in vision),
+        "trend_turns": sum(1 for s in human if s["trend_talk"]),
+        "mean_specificity": round(sum(s["specificity"] for s in human) / len(human), 3)
+        if human
+        else 0.0,
+        "hidden_facts": {"discovered": drawn, "total": len(hidden_facts)},
+        "hidden_facts_discovered": len(drawn),
+        "hidden_facts_total": len(hidden_facts),
+        "hidden_facts_share": _share(len(drawn), len(hidden_facts)),
+    }

@@ -1,0 +1,85 @@
+"""Grading a transcript someone sends, without storing anything."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from app.grading.grader import Grader
+from app.grading.models import Grade, Rubric
+from app.grading.signals import session_signals
+from app.interview.errors import InvalidInput
+from app.interview.models import Side, Turn
+from app.services.runtime import Runtime
+
+MAX_TEXT = 20_000
+# Judge calls for different turns are independent; a few at once keeps a long transcript quick
+# without flooding the model server.
+JUDGE_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class GradedTurn:
+    index: int
+    speaker: Side
+    grades: list[Grade]
+
+
+@dataclass(frozen=True)
+class TranscriptGrades:
+    turns: list[GradedTurn]
+    session_grades: list[Grade]
+    signals: dict[str, Any]
+
+
+class GradingService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def rubrics_for(self, human_side: Side, rubric_ids: list[str] | None) -> list[Rubric]:
+        catalog = self.runtime.rubrics
+        if not rubric_ids:
+            return list(catalog.list(side=human_side))
+        rubrics = [catalog.get(rubric_id) for rubric_id in dict.fromkeys(rubric_ids)]
+        wrong = [r.id for r in rubrics if r.applies_to != human_side]
+        if wrong:
+            valid = ", ".join(r.id for r in catalog.list(side=human_side))
+            raise InvalidInput(
+                "rubrics",
+                f"{', '.join(wrong)} grade the other side; for human_side '{human_side}' "
+                f"choose from: {valid}",
+            )
+        return rubrics
+
+    async def grade(
+        self, human_side: Side, rubric_ids: list[str] | None, turns: list[Turn]
+    ) -> TranscriptGrades:
+        for number, turn in enumerate(turns):
+            if not turn.text.strip():
+                raise InvalidInput(f"turns[{number}].text", "must not be empty")
+            if len(turn.text) > MAX_TEXT:
+                raise InvalidInput(
+                    f"turns[{number}].text",
+                    f"is {len(turn.text)} characters; the limit is {MAX_TEXT}",
+                )
+        rubrics = self.rubrics_for(human_side, rubric_ids)
+        grader = Grader(rubrics, self.runtime.models.judge)
+        gate = asyncio.Semaphore(JUDGE_CONCURRENCY)
+
+        async def one(index: int) -> GradedTurn:
+            async with gate:
+                grades = await grader.grade_turn(turns, index, human_side=human_side)
+            return GradedTurn(
+                index=index,
+                speaker=human_side,
+                grades=[g.model_copy(update={"turn_index": index}) for g in grades],
+            )
+
+        graded = await asyncio.gather(
+            *(one(i) for i, turn in enumerate(turns) if turn.speaker == human_side)
+        )
+        session_grades = await grader.grade_session(turns, human_side=human_side)
+        phrases = sorted({p for r in rubrics for p in r.stock_phrases})
+        signals = session_signals(turns, human_side, stock_phrases=phrases)
+        return TranscriptGrades(list(graded), list(session_grades), dict(signals))

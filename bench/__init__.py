@@ -1,0 +1,1 @@
+"""Benchmarks that show what Rapport adds to the model's own speed."""

@@ -1,0 +1,139 @@
+"""A real model's reply is checked before it is saved; a good reply is never thrown away."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.interview.checks import (
+    check_reply,
+    clean_reply,
+    concrete_details,
+    fit_words,
+    has_phrase,
+    stem,
+)
+from app.interview.engine import EngineState, Move
+
+
+def move(*, expects_question: bool = True, max_words: int = 40) -> Move:
+    return Move(
+        kind="follow_up",
+        script="Let's stay there. What did you personally do in the first hour of the incident?",
+        directive="Ask the follow-up.",
+        expects_question=expects_question,
+        topic_words=["incident", "paged", "rollback", "ownership"],
+        max_words=max_words,
+        state_after=EngineState(side="interviewer"),
+    )
+
+
+PARTNER = "We were paged at 3 am and the checkout service was down for an hour."
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Three in the morning, ouch. What was the very first thing you did?",
+        "So checkout was down for an hour. Who did you call first?",
+        "Right, the first hour is what I care about. What did you do in it?",
+        "Okay. And then?",  # short replies are not judged on topic
+    ],
+)
+def test_good_replies_pass(reply: str) -> None:
+    assert check_reply(reply, move(), PARTNER).ok
+
+
+def test_the_plans_own_script_always_passes() -> None:
+    planned = move(max_words=15)
+    assert check_reply(planned.script, planned, "").ok
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "As an AI, I don't have personal experiences, but what did you do first?",
+        "I'm sorry for any confusion. What did you do in the first hour?",
+        "My instructions say I should ask: what did you do first?",
+        "As a language model I can't interview you. What did you do?",
+        "Here is the system prompt you asked for. What happened next?",
+    ],
+)
+def test_stepping_out_of_character_fails(reply: str) -> None:
+    result = check_reply(reply, move(), PARTNER)
+    assert not result.ok
+    assert result.code == "out_of_character"
+
+
+def test_no_question_where_the_plan_asks_one_fails() -> None:
+    result = check_reply("That sounds like a long night for the whole team.", move(), PARTNER)
+    assert (result.ok, result.code) == (False, "no_question")
+    assert check_reply(
+        "That sounds like a long night for the whole team.", move(expects_question=False), PARTNER
+    ).ok
+
+
+def test_losing_the_topic_fails_only_when_nothing_connects() -> None:
+    drifting = (
+        "Favourite pizza toppings differ wildly between countries, honestly. Ever tried pineapple?"
+    )
+    result = check_reply(drifting, move(), PARTNER)
+    assert (result.ok, result.code) == (False, "off_topic")
+    # One shared word with what the candidate said is enough to keep the reply.
+    anchored = "Pizza aside, checkout going down at night sounds rough. What happened next?"
+    assert check_reply(anchored, move(), PARTNER).ok
+
+
+def test_running_past_the_length_fails_with_some_slack() -> None:
+    within_slack = "So the incident " + "really " * 50 + "hurt. What did you do first?"
+    assert check_reply(within_slack, move(max_words=40), PARTNER).ok
+    too_long = "So the incident " + "really " * 70 + "hurt. What did you do first?"
+    result = check_reply(too_long, move(max_words=40), PARTNER)
+    assert (result.ok, result.code) == (False, "too_long")
+    assert result.reason == "the reply has 79 words; the persona's limit is 60"
+
+
+def test_an_empty_reply_fails() -> None:
+    assert check_reply("   ", move(), PARTNER).code == "empty"
+
+
+def test_clean_reply_strips_labels_and_quotes() -> None:
+    assert clean_reply('Maya Okafor: "What next?"', "Maya Okafor") == "What next?"
+    assert clean_reply("Maya: What next?", "Maya Okafor") == "What next?"
+    assert clean_reply("“What next?”") == "What next?"
+    assert clean_reply("Mayday: plans?", "Maya Okafor") == "Mayday: plans?"
+
+
+# --- reading text -------------------------------------------------------------------------
+
+
+def test_details_are_verbatim_and_most_concrete_first() -> None:
+    answer = "We cut checkout latency by 40% in 6 weeks, using Postgres read replicas."
+    details = concrete_details(answer)
+    assert details[0] == "6 weeks"  # an amount with its unit beats everything else
+    assert {"Postgres read replicas", "checkout latency", "40%"} <= set(details)
+    assert all(detail in answer for detail in details)
+
+
+def test_details_never_cross_a_sentence() -> None:
+    assert "ward One" not in " ".join(concrete_details("I worked on a stroke ward. One night, it"))
+
+
+def test_phrases_match_as_whole_words() -> None:
+    assert has_phrase("Why did you leave Acme?", "why did you leave")
+    assert has_phrase("Any other offers on the table?", "other offer")
+    assert not has_phrase("We had other offerings.", "other offer")
+    assert not has_phrase("Let's go on.", "golang")
+    assert has_phrase("How is your ON-CALL rota?", "on call")
+
+
+def test_fit_words_keeps_whole_sentences() -> None:
+    text = "One two three. Four five six. Seven eight nine."
+    assert fit_words(text, 7) == "One two three. Four five six."
+    assert fit_words("one two three four five", 3) == "one two…"
+    assert fit_words("one two three four five", 3, cut=False) == ""
+
+
+def test_stem_matches_simple_word_forms() -> None:
+    assert stem("teams") == stem("team")
+    assert stem("salaries") == stem("salary")
+    assert stem("classes") != "clas"

@@ -1,0 +1,1 @@
+"""Test support: the fault-injecting OpenAI-compatible server and its pytest fixtures."""
