@@ -14,8 +14,9 @@ from openai import AsyncOpenAI
 from sse_starlette.sse import EventSourceResponse
 
 app = FastAPI()
+# The same timeout as Rapport's default (RAPPORT_REQUEST_TIMEOUT), so both face equal odds.
 client = AsyncOpenAI(base_url=os.environ.get("OPENAI_BASE_URL"),
-                     api_key=os.environ.get("OPENAI_API_KEY", "x"), max_retries=0)
+                     api_key=os.environ.get("OPENAI_API_KEY", "x"), max_retries=0, timeout=60)
 
 
 @app.post("/relay")

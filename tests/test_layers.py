@@ -7,12 +7,15 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
+DOMAIN_BANS = (
+    "fastapi", "starlette", "sqlmodel", "sqlalchemy", "openai",
+    "app.api", "app.store", "app.service", "app.services", "app.main",
+)
 FORBIDDEN = {
-    "interview": ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "openai", "app.api", "app.store",
-                  "app.service", "app.main"),
-    "grading": ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "openai", "app.api", "app.store",
-                "app.service", "app.main"),
-    "llm": ("fastapi", "sqlmodel", "sqlalchemy", "app.api", "app.store", "app.service"),
+    "interview": DOMAIN_BANS,
+    "grading": DOMAIN_BANS,
+    "llm": ("fastapi", "sqlmodel", "sqlalchemy", "app.api", "app.store", "app.service",
+            "app.services"),
     "store": ("fastapi", "openai", "app.api", "app.service"),
 }
 

@@ -48,7 +48,7 @@ def test_every_setting_is_documented_with_its_default() -> None:
     expected = {env_name(field): rendered_default(field) for field in Settings.model_fields}
     assert set(docs) == set(expected), "add or remove lines in .env.example"
     for name, value in expected.items():
-        assert docs[name] == value, f"{name}: .env.example says {docs[name]!r}, default is {value!r}"
+        assert docs[name] == value, f"{name}: documented {docs[name]!r}, default {value!r}"
 
 
 def test_every_documented_line_has_a_comment_above_it() -> None:

@@ -1,4 +1,4 @@
-"""The ``rapport`` command line: serve, practice, simulate, check, grade, calibrate, personas, db."""
+"""The ``rapport`` command line: serve, practice, simulate, check, grade, calibrate, personas."""
 
 from __future__ import annotations
 

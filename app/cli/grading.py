@@ -57,7 +57,10 @@ async def _judge_calibration(items: list[LabelledTurn], rubrics: list[Rubric]) -
     from app.grading.grader import Grader
     from app.llm.factory import build_models
 
-    models = build_models(Settings())
+    settings = Settings()
+    if not settings.judge_enabled:
+        raise RapportError("The judge is off (RAPPORT_JUDGE_MODEL=off); run without --judge.")
+    models = build_models(settings)
     if models.judge is None or not models.judge.can_judge:
         raise RapportError(
             f"No judge model is configured ({models.description}). Set RAPPORT_LLM and "

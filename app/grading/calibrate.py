@@ -213,9 +213,7 @@ def summarise(pairs: list[tuple[LabelledTurn, Grade]]) -> Calibration:
     rows = []
     for rubric_id in rubric_ids:
         mine = [(item, grade) for item, grade in pairs if item.rubric_id == rubric_id]
-        rows.append(
-            Agreement.of(rubric_id, [i.score for i, _ in mine], [g.score for _, g in mine])
-        )
+        rows.append(Agreement.of(rubric_id, [i.score for i, _ in mine], [g.score for _, g in mine]))
     overall = Agreement.of("overall", [i.score for i, _ in pairs], [g.score for _, g in pairs])
     return Calibration(rows, overall, pairs)
 

@@ -94,22 +94,24 @@ def check_quotes(quotes: Sequence[str], graded: str, context: Sequence[str] = ()
 # signals see the rest, and the grade of such a turn is held to its signals grade.
 
 _GRADE_WORDS = r"(?:score|grade|rating|rate|mark|marks|points|verdict)"
+_NOT_A_SCORE = (
+    r"(?!\s*(?:minutes?|mins?|seconds?|secs?|hours?|days?|weeks?|months?|years?|people|%|"
+    r"percent|times|more|things|examples?|reasons?|ways?))"
+)
 _TOP = (
-    r"(?:(?<!of )(?<!/)(?<!/ )\b5\b(?!\s*(?:minutes?|mins?|seconds?|secs?|hours?|days?|weeks?|"
-    r"months?|years?|people|%|percent|times|more|things|examples?|reasons?|ways?))|\bfive\b(?!\s*(?:minutes?|"
-    r"seconds?|hours?|days?|weeks?|months?|years?|people|percent|times|more|things|examples?|"
-    r"reasons?|ways?))|full marks|top marks|perfect|maximum|\bmax\b|highest|best possible|"
-    r"10\s*/\s*10|5\s*/\s*5|100\s*%|\ba\+)"
+    rf"(?:(?<!of )(?<!/)(?<!/ )\b5\b{_NOT_A_SCORE}|\bfive\b{_NOT_A_SCORE}|full marks|top marks|"
+    r"perfect|maximum|\bmax\b|highest|best possible|10\s*/\s*10|5\s*/\s*5|100\s*%|\ba\+)"
 )
 _ROLE_LINE = re.compile(
-    r"^(?:\[removed\]|[\s>*#_\[\(<|-])*(system|assistant|developer|user|human|ai|model|grader|judge|evaluator|"
-    r"assessor|scorer|instructions?|rubric|score|grade|rating|verdict|admin|operator|note to "
-    r"(?:the )?(?:grader|judge|evaluator|ai|model))\b(?:[\s*_\]\)>|]*[:\]>=]|\s*$)",
+    r"^(?:\[removed\]|[\s>*#_\[\(<|-])*(system|assistant|developer|user|human|ai|model|grader|"
+    r"judge|evaluator|assessor|scorer|instructions?|rubric|score|grade|rating|verdict|admin|"
+    r"operator|note to (?:the )?(?:grader|judge|evaluator|ai|model))\b"
+    r"(?:[\s*_\]\)>|]*[:\]>=]|\s*$)",
     re.IGNORECASE,
 )
 _SPEAKER_LINE = re.compile(r"^[\s>*#_\[\(-]*(interviewer|candidate)\b[\s*_\]\)]*:", re.IGNORECASE)
 _TAG_BLOCK = re.compile(
-    r"<\s*(system|instructions?|rubric|grader|judge|assistant|developer|admin)\b[^>]*>.*?"
+    r"<\s*(system|instructions?|rubric|grader|judge|assistant|developer|admin)\b[^>]{0,200}>.*?"
     r"<\s*/\s*\1\s*>"
     # whatever follows a closing transcript tag claims to stand outside the transcript
     r"|<\s*/\s*transcript\s*>.*?(?:<\s*transcript\s*>|$)",
@@ -117,13 +119,13 @@ _TAG_BLOCK = re.compile(
 )
 _TAG = re.compile(
     r"<\s*/?\s*(system|transcript|graded_turn|turn|instructions?|rubric|grader|judge|assistant|"
-    r"user|developer|admin|score|evidence|rationale)\b[^>]*>|<\|[^|>]{0,40}\|>|\[/?INST\]|"
+    r"user|developer|admin|score|evidence|rationale)\b[^>]{0,200}>|<\|[^|>]{0,40}\|>|\[/?INST\]|"
     r"<</?SYS>>|###\s*(?:system|instruction|response)\b",
     re.IGNORECASE,
 )
 _JSON_BLOB = re.compile(
-    r"\{[^{}]*[\"']?\b(?:score|rating|grade|evidence|rationale|verdict|rubric_id|method)\b[\"']?"
-    r"\s*[:=][^{}]*\}",
+    r"\{[^{}]{0,2000}?[\"']?\b(?:score|rating|grade|evidence|rationale|verdict|rubric_id|method)"
+    r"\b[\"']?\s*[:=][^{}]{0,2000}\}",
     re.IGNORECASE,
 )
 _SENTENCE_PATTERNS = [

@@ -153,12 +153,14 @@ class Grader:
         facts = list(hidden_facts)
         stock = self._stock[human_side]
         written = session_signals(turns, human_side, facts, stock_phrases=stock)
+        flagged = any(screen(t.text).flagged for t in turns if t.speaker == human_side)
         cleaned = [
             replace(t, text=screen(t.text).clean or ".") if t.speaker == human_side else t
             for t in turns
         ]
-        signals = session_signals(cleaned, human_side, facts, stock_phrases=stock)
-        flagged = any(screen(t.text).flagged for t in turns if t.speaker == human_side)
+        signals = (
+            session_signals(cleaned, human_side, facts, stock_phrases=stock) if flagged else written
+        )
         human_text = "\n".join(t.text for t in cleaned if t.speaker == human_side)
         partner_text = "\n".join(t.text for t in cleaned if t.speaker != human_side)
         excerpt = session_excerpt(turns, side=human_side) if self.judge else None

@@ -220,13 +220,20 @@ class Judge:
             anchors=sorted(rubric.anchors.items()),
             set_aside=SET_ASIDE,
         )
+        lines: list[str] = []
+        previous = -1
+        for turn in excerpt.turns:
+            if turn.index > previous + 1:
+                gap = turn.index - previous - 1
+                lines.append(json.dumps({"note": f"{gap} turns left out for length"}))
+            lines.append(turn.line)
+            previous = turn.index
         user = render(
             "judge_user.j2",
             rubric=rubric,
             side=excerpt.side,
-            lines=[t.line for t in excerpt.turns],
+            lines=lines,
             graded_index=excerpt.graded_index,
-            omitted=excerpt.omitted,
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

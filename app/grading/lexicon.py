@@ -94,9 +94,10 @@ PROMPT_START = re.compile(
     r"^i(?:'d|\s+would)\s+love\s+to\s+hear|^i'm\s+curious\s+(?:about|how|what|why|to)"
 )
 CLAUSE_PROMPT = re.compile(
-    r"(?:^|[,;:—–]\s*)(?:and\s+|so\s+|but\s+)?(?:i(?:'d|\s+would)\s+love\s+to\s+(?:hear|know|"
-    r"understand)|i'm\s+(?:really\s+)?curious\s+(?:about|how|what|why|to)|tell\s+me\s+(?:about|how|"
-    r"what|why|more)|walk\s+me\s+through|talk\s+me\s+through)"
+    r"(?:^|[,;:—–]\s*)(?:(?:and|so|but|uh|um|er|okay|ok|well|now)[,\s]+)*(?:i(?:'d|\s+would)\s+love\s+"
+    r"to\s+(?:hear|know|understand)|i'm\s+(?:really\s+)?curious\s+(?:about|how|what|why|to)|"
+    r"tell\s+me\s+(?:a\s+(?:bit|little)\s+)?(?:more\s+)?(?:about|how|what|why|more)|"
+    r"walk\s+me\s+through|talk\s+me\s+through)"
 )
 CLOSED_WH = re.compile(
     r"^(?:who|whom|whose|when|where|which)\b|^how\s+(?:many|much|long|often|old|far|soon)\b"
@@ -228,7 +229,7 @@ ENTHUSIASM = re.compile(
     r"\b(?:excit\w*|thrill\w*|passionate|love|loved|can't\s+wait|inspir\w*|fascinat\w*|energi\w+|"
     r"drawn\s+to|eager|keen|what\s+(?:got|gets)\s+me|stood\s+out|hooked|caught\s+my\s+eye|"
     r"dream\s+job|always\s+wanted\s+to|appeal\w*|attract\w*|resonat\w*|struck\s+me|compelling|"
-    r"that's\s+the\s+kind\s+of\s+\w+\s+i\s+want)\b"
+    r"that's\s+the\s+kind\s+of\s+(?:\w+\s+){1,3}i\s+(?:want|love|enjoy))\b"
 )
 # Text that tries to talk to the grader rather than the interlocutor.
 INSTRUCTION_LIKE = re.compile(
@@ -242,7 +243,8 @@ INSTRUCTION_LIKE = re.compile(
 )
 FEELING = re.compile(
     r"\b(?:brutal|rough|hard|tough|painful|scary|scared|stressful|frustrat\w*|exhaust\w*|intense|"
-    r"a\s+lot|lonely|proud|relie\w+|worr\w+|nervous|excit\w+|angry|upset|burn\w*\s+out|"
+    r"a\s+lot|lonely|proud|relie\w+|worr\w+|nervous|excit\w+|angry|upset|burn\w*\s+out|grind|"
+    r"draining|demoralis\w+|demoraliz\w+|overwhelm\w*|chaotic|messy|ouch|brave|"
     r"for\s+you|less\s+about|more\s+about|really\s+about|what\s+mattered|matters\s+to\s+you|"
     r"felt|feel|feeling)\b"
 )
@@ -262,6 +264,11 @@ LOGISTICS = re.compile(
     r"hear\s+back|start\s+date|notice\s+period|remote\s+(?:work|policy)|relocat\w+|visa|"
     r"bonus|equity|stock\s+options)\b"
 )
+# "Kafka, Kubernetes, Snowflake and dbt": a list of names, often name-dropping.
+NAME_LIST = re.compile(
+    r"\b[A-Z][\w.+#-]*(?:,\s+[A-Z][\w.+#-]*)+,?\s+(?:and|or|&)\s+[A-Za-z][\w.+#-]*"
+)
+NAME_LIST_SPLIT = re.compile(r",\s*(?:and\s+|or\s+|&\s+)?|\s+(?:and|or|&)\s+")
 COMMON_CAPITALISED = _words(
     """I I'm I've I'd I'll OK Okay Yes No So And But The A An It That This We You My Our He She
     They Hi Hello Thanks Thank Well Oh Yeah Sure Also Then Now Great Right Honestly Maybe What

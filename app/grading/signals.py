@@ -57,6 +57,7 @@ TURN_SIGNALS: dict[str, str] = {
     "proper_names": "names of people, companies, products, places",
     "concrete_terms": "concrete work nouns (migration, outage, customers, dashboard…)",
     "specific_details": "numbers + proper names + concrete terms",
+    "name_list": "items in the longest list of names ('Kafka, Kubernetes and dbt')",
     "specificity": "specific details relative to length (0-1)",
     "stock_phrase_count": "stock phrases found (from the lists in the rubric files)",
     "stock_question": "a question sentence uses a stock phrase",
@@ -236,6 +237,7 @@ def clear_memo() -> None:
     with _MEMO_LOCK:
         _MEMO.clear()
 
+
 def _callbacks(doc: _Transcript, index: int) -> tuple[int, bool]:
     info, partner = doc.infos[index], doc.partner[index]
     if partner < 0:
@@ -329,6 +331,7 @@ def _signals_at(
         "proper_names": info.names,
         "concrete_terms": info.concrete,
         "specific_details": details,
+        "name_list": info.name_list,
         "specificity": round(min(1.0, details / (2 + info.words / 40)), 3),
         "stock_phrases_found": list(found),
         "stock_phrase_count": len(found),

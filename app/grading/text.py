@@ -20,6 +20,11 @@ _DIGIT = re.compile(r"\d")
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]")
 _ACRONYM = re.compile(r"[A-Z]{2,6}|[A-Z][a-z]+[A-Z]\w*")
 _QMARK_END = re.compile(r"\?[\"'”’)\]]*\s*$")
+# A question that starts a clause; relative "which was"/"who was" clauses are not questions.
+_CLAUSE_QUESTION = re.compile(
+    r"(?:^|,\s+|\band\s+|\bso\s+|\bbut\s+)(?:what|how|why|when|where)(?:'s|\s+(?:do|does|did|is|"
+    r"are|was|were|would|could|can|will|should|has|have|had)\b)"
+)
 _ANY_WH = re.compile(r"\b(?:what|how|why|which|who|whom|whose|when|where)\b")
 _CONTRACTIONS = (
     ("'m", " am"),
@@ -100,6 +105,7 @@ class TextInfo:
     self_words: int
     other_words: int
     problem_words: int
+    name_list: int
     counts: dict[str, int]
 
 
@@ -137,7 +143,7 @@ def _question_counts(lower: str, core: str) -> tuple[bool, int, int]:
         or lx.WH_QUESTION.match(core)
         or lx.CLAUSE_PROMPT.search(core)
         # Casual or transcribed speech often drops the question mark altogether.
-        or (lower[-1:] not in ".!…" and lx.WH_QUESTION.search(core))
+        or (lower[-1:] not in ".!…" and _CLAUSE_QUESTION.search(core))
     )
     if not asked:
         return False, 0, 0
@@ -257,6 +263,10 @@ def analyse(text: str) -> TextInfo:
         self_words=sum(t in lx.SELF_WORDS for t in tokens),
         other_words=sum(t in lx.OTHER_WORDS for t in tokens),
         problem_words=sum(t in lx.PROBLEM_WORDS for t in tokens),
+        name_list=max(
+            (len(lx.NAME_LIST_SPLIT.split(m.group())) for m in lx.NAME_LIST.finditer(text)),
+            default=0,
+        ),
         counts=counts,
     )
 

@@ -15,6 +15,7 @@ from app.interview.checks import (
     last_text,
     sentences,
     triggered_facts,
+    word_count,
 )
 from app.interview.models import Persona, Turn
 from app.interview.plan import EngineState, Move
@@ -254,7 +255,10 @@ def plan_candidate(
         )
     asked = " ".join(asking_sentences(said))
     first = not last_text(turns, "candidate")
-    if not asked or (first and (is_small_talk(said) or not intents(asked))):
+    off_topic = not intents(asked) and max(story_scores(persona, asked)) == 0
+    # "Shall we start?" opens an interview; it is not a question to answer with a story.
+    small_talk = is_small_talk(said) or word_count(asked) < 6
+    if not asked or (first and (small_talk or off_topic)):
         # A greeting, or a statement with nothing asked: reply briefly instead of reciting.
         details = concrete_details(said)
         if first:

@@ -42,7 +42,8 @@ CANDIDATE_PERSONA_RUBRICS = (
 # Card fields that become persona fields; everything else is kept under extensions.card.
 _MAPPED = ("name", "description", "personality", "scenario", "first_mes")
 _TEXT_FIELDS = (*_MAPPED, "mes_example", "creator_notes", "system_prompt")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the bidi overrides that can make a name display as something else.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _CHAR_LINE = re.compile(r"^[ \t]*(?:\{\{char\}\}|<BOT>)[ \t]*:(.+)$", re.I | re.M)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,11 +98,14 @@ def _phrase_pattern(phrase: str) -> re.Pattern[str] | None:
     parts = [re.escape(p.lower()) for p in words(phrase)]
     if not parts:
         return None
-    return re.compile(r"\b" + r"[\s,-]+".join(parts) + r"(?:s|es)?\b")
+    # Up to two words may sit between a trigger's words: 'why leave' matches 'why did you leave'.
+    gap = r"(?:[\s,-]+[\w'’]+){0,2}?[\s,-]+"
+    return re.compile(r"\b" + gap.join(parts) + r"(?:s|es)?\b")
 
 
 def has_phrase(text: str, phrase: str) -> bool:
-    """Whether ``phrase`` occurs in ``text`` as whole words (case-insensitive, plural-tolerant)."""
+    """Whether ``phrase`` occurs in ``text`` as whole words, in order, at most two words apart
+    (case-insensitive, plural-tolerant)."""
     pattern = _phrase_pattern(phrase)
     return pattern is not None and pattern.search(text.lower()) is not None
 
@@ -308,11 +312,14 @@ LENGTH_SLACK = 1.5
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
-    code: str = "ok"  # ok | empty | out_of_character | no_question | too_long | off_topic
+    # ok | empty | out_of_character | too_long | no_question | leaks_private_fact | off_topic
+    code: str = "ok"
     reason: str | None = None
 
 
-def check_reply(text: str, move: Move, partner_last: str = "") -> CheckResult:
+def check_reply(
+    text: str, move: Move, partner_last: str = "", secrets: Sequence[str] = ()
+) -> CheckResult:
     """Decide whether a model's reply may be saved, or the turn falls back to the plan's script.
 
     Lenient by design: a reply fails only for a clear fault, because a good reply from the
@@ -337,6 +344,13 @@ def check_reply(text: str, move: Move, partner_last: str = "") -> CheckResult:
     if move.expects_question and not asking_sentences(reply):
         return CheckResult(False, "no_question", "the plan asks a question and the reply has none")
     own = content_words(reply)
+    for secret in secrets:
+        # Most of a private fact's words in a reply means the model told what wasn't asked.
+        hidden = content_words(secret)
+        if len(hidden) >= 4 and len(own & hidden) >= 0.6 * len(hidden):
+            return CheckResult(
+                False, "leaks_private_fact", "the reply tells a private fact nobody asked about"
+            )
     # Short replies ('Okay. And then?') are judged on nothing but their form.
     if len(own) >= 8:
         anchors = {stem(w) for w in move.topic_words} | content_words(move.script)

@@ -122,7 +122,12 @@ class Engine:
             yield Token(chunk)
         text = clean_reply("".join(chunks), self.persona.name)
         partner = last_text(turns, self.persona.human_side)
-        result = check_reply(text, move, partner)
+        secrets = [
+            fact.text
+            for index, fact in enumerate(self.persona.hidden.facts)
+            if index not in move.state_after.revealed
+        ]
+        result = check_reply(text, move, partner, secrets)
         if result.ok:
             yield Final(text, False, None, move.kind, move.state_after)
         else:

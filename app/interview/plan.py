@@ -1,4 +1,4 @@
-"""The interview plan: what state an interview is in, what the persona does next, and why."""
+"""The interview plan: an interview's state, the moves a persona makes, and the interviewer's."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from app.interview.checks import (
+    asking_sentences,
     best_fact,
     compose,
     concrete_details,
@@ -56,6 +57,8 @@ class EngineState:
         for name in ("step", "follow_ups", "moves"):
             if not isinstance(data.get(name, 0), int):
                 raise InvalidInput(f"state.{name}", "expected a whole number")
+        if not isinstance(data.get("closed", False), bool):
+            raise InvalidInput("state.closed", "expected true or false")
         lists: dict[str, list[Any]] = {}
         for name in ("shared", "facts_told", "stories_used", "revealed", "questions_asked"):
             value = data.get(name, [])
@@ -106,6 +109,11 @@ _STAY_ON_TOPIC = (
 )
 MAX_FOLLOW_UPS = 2
 MAX_CANDIDATE_QUESTIONS = 3
+
+
+def core_ask(ask: str) -> str:
+    """The asking part of an agenda question, without its run-up ('Quick one to start.')."""
+    return " ".join(asking_sentences(ask)) or ask
 
 
 def acknowledgement(answer: str, question: str, n: int) -> str:
@@ -221,7 +229,7 @@ def plan_interviewer(
         else:
             move = Move(
                 kind="answer_question",
-                script=compose(reply, f"Back to my question: {step.ask}", limit),
+                script=compose(reply, f"Back to my question: {core_ask(step.ask)}", limit),
                 directive=f"Answer their question from this fact: {reply} Then return to "
                 f"your question: {step.ask}",
                 expects_question=True,
@@ -232,6 +240,8 @@ def plan_interviewer(
         move.facts = [key] if key else []
         move.revealed = revealed
         return move
+    if step is None and not is_vague(answer, None):
+        return _next_step(persona, s, acknowledgement(answer, "", s.moves), "acknowledge")
     if step is None or step.phase in ("questions", "close"):
         return _next_step(persona, s, pick(_NEUTRAL_ACKS, s.moves), "next_step")
     if is_vague(answer, step):

@@ -184,11 +184,11 @@ class InterviewService:
                 "marker": FINISHING,
             }
             taken = repo.claim_turn(session, interview_id, **options)
-            if not taken and holder_is_dead(row.inflight_owner):
+            if taken is None and holder_is_dead(row.inflight_owner):
                 taken = repo.claim_turn(
                     session, interview_id, dead_owner=row.inflight_owner, **options
                 )
-            if not taken:
+            if taken is None:
                 current = repo.reload_interview(session, interview_id)
                 if current.status == "finished":
                     return None

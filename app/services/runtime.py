@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,12 +18,16 @@ from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
 from app.config import Settings
+from app.grading.models import Rubric
 from app.grading.rubrics import RubricCatalog
+from app.interview.models import Persona
 from app.interview.personas import PersonaCatalog
 from app.llm.factory import ModelSet
 from app.store.db import transaction
+from app.store.tables import InterviewRow
 
 T = TypeVar("T")
+SNAPSHOT_CACHE = 512
 log = logging.getLogger("rapport.service")
 
 _HOST = socket.gethostname()
@@ -68,6 +73,25 @@ class Runtime:
     stale_after: float = 60.0
     heartbeat: float = 10.0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _snapshots: OrderedDict[str, tuple[Persona, list[Rubric]]] = field(
+        default_factory=OrderedDict
+    )
+
+    def snapshots(self, row: InterviewRow) -> tuple[Persona, list[Rubric]]:
+        """The interview's persona and rubrics, parsed once per process: snapshots never
+        change, and validating them on every turn would cost more than the turn's queries."""
+        cached = self._snapshots.get(row.id)
+        if cached is None:
+            cached = (
+                Persona.model_validate(row.persona),
+                [Rubric.model_validate(r) for r in row.rubrics],
+            )
+            self._snapshots[row.id] = cached
+            if len(self._snapshots) > SNAPSHOT_CACHE:
+                self._snapshots.popitem(last=False)
+        else:
+            self._snapshots.move_to_end(row.id)
+        return cached
 
     async def run_db(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one short transaction on a worker thread, off the event loop."""

@@ -1,0 +1,1 @@
+"""Storage: database engines, tables, migrations and every query (SQLModel, Alembic)."""

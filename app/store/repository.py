@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.interview.errors import NotFound
 from app.store.tables import GradeRow, InterviewRow, ReportRow, TurnRow
@@ -128,10 +128,12 @@ def claim_turn(
     expected_count: int | None = None,
     dead_owner: str | None = None,
     marker: int | None = None,
-) -> bool:
+) -> int | None:
     """Take the guard and move ``turn_count`` on by ``advance`` in one atomic statement.
 
     The guard then marks the turn being generated (the last one), or ``marker`` when given.
+    Returns the new ``turn_count``, or None when the guard is held or the interview is not
+    active.
     """
     free = [
         InterviewRow.inflight_turn.is_(None),  # type: ignore[union-attr]
@@ -156,9 +158,11 @@ def claim_turn(
             inflight_since=now,
             turn_count=count + advance,
         )
+        .returning(col(InterviewRow.turn_count))
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    value = result.scalar_one_or_none()
+    return None if value is None else int(value)
 
 
 def reload_interview(session: Session, interview_id: str) -> InterviewRow:

@@ -27,9 +27,9 @@ CATALOG = RubricCatalog.from_dir(PROJECT_ROOT / "rubrics")
 
 # Measured with the signals grader when the rules were last tuned (see README). The guard
 # allows a little slack so a deliberate rule change that costs one item does not fail CI.
-MEASURED_WITHIN_ONE = 0.98
-MEASURED_QWK = 0.92
-HOLDOUT_WITHIN_ONE = 0.96
+MEASURED_WITHIN_ONE = 1.00
+MEASURED_QWK = 0.94
+HOLDOUT_WITHIN_ONE = 1.00
 
 
 def test_spearman_by_hand() -> None:
@@ -102,21 +102,26 @@ def test_bad_labels_name_the_item_and_field(tmp_path: Path) -> None:
     assert "item 1: human_side" in caught.value.message
     assert "item 1: score" in caught.value.message
     unknown = tmp_path / "unknown.yaml"
-    unknown.write_text("- {id: x, rubric_id: nope, human_side: candidate, text: Hi, score: 3, "
-                       "reason: why not}\n")
-    with pytest.raises(ContentError, match="unknown rubric_id 'nope'. Valid ids: ask-insightful"):
+    unknown.write_text(
+        "- {id: x, rubric_id: nope, human_side: candidate, text: Hi, score: 3, reason: why not}\n"
+    )
+    with pytest.raises(ContentError, match=r"unknown rubric_id 'nope'\. Valid ids: ask-insightful"):
         calibrate_signals(load_labels(unknown), CATALOG.list())
 
 
-def test_calibrate_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_calibrate_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RAPPORT_LLM", "scripted")
+    few = tmp_path / "few.jsonl"
+    items = [i for i in load_labels(LABELS) if i.split == "holdout"][:4]
+    few.write_text("".join(i.model_dump_json() + "\n" for i in items))
     runner = CliRunner()
-    shown = runner.invoke(cli, ["calibrate", str(LABELS), "--split", "holdout", "--markdown"])
+    shown = runner.invoke(cli, ["calibrate", str(few), "--markdown"])
     assert shown.exit_code == 0, shown.output
-    assert "| **overall** | 24 |" in shown.output
-    table = runner.invoke(cli, ["calibrate", str(LABELS)])
+    assert "| **overall** | 4 |" in shown.output
+    table = runner.invoke(cli, ["calibrate", str(few), "--split", "holdout"])
     assert table.exit_code == 0 and "overall" in table.output and "QWK" in table.output
-    judged = runner.invoke(cli, ["calibrate", str(LABELS), "--judge"])
-    assert judged.exit_code == 1 and "No judge model is configured" in judged.output
-    missing = runner.invoke(cli, ["calibrate", str(LABELS), "--split", "nope"])
+    monkeypatch.setenv("RAPPORT_JUDGE_MODEL", "off")
+    judged = runner.invoke(cli, ["calibrate", str(few), "--judge"])
+    assert judged.exit_code == 1 and "The judge is off" in judged.output
+    missing = runner.invoke(cli, ["calibrate", str(few), "--split", "nope"])
     assert missing.exit_code == 1 and "--split: no labelled items" in missing.output

@@ -55,8 +55,11 @@ def test_anything_else_is_refused_without_eval(bad: str) -> None:
 
 def test_unknown_signal_names_are_named_with_the_valid_ones() -> None:
     with pytest.raises(ContentError) as caught:
-        validate("questions >= 3 and not reflect", {"questions_in_turn", "reflects"},
-                 where="caps[0].when")
+        validate(
+            "questions >= 3 and not reflect",
+            {"questions_in_turn", "reflects"},
+            where="caps[0].when",
+        )
     message = caught.value.message
     assert message.startswith("caps[0].when: unknown signal 'questions', 'reflect'")
     assert "Known signals: questions_in_turn, reflects" in message

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from app.config import Settings
 from app.grading.grader import Grader
 from app.grading.models import Rubric
+from app.grading.rubrics import RubricCatalog
 from app.interview.errors import InvalidInput
 from app.interview.models import Turn
 from app.llm.base import ChatRequest
@@ -227,3 +229,12 @@ async def test_a_few_hundred_turns_grade_quickly_with_signals() -> None:
     assert {g.turn_index for g in turn_grades} == set(range(0, 300, 2))
     assert all(g.method == "signals" for g in turn_grades)
     assert elapsed < 30  # generous: a guard against quadratic blow-ups, not a benchmark
+
+
+async def test_shipped_rubric_caps_a_four_question_turn_judged_five() -> None:
+    catalog = RubricCatalog.from_dir(Settings().rubrics_dir)
+    rubric = catalog.get("conversation-not-interrogation")
+    judge = RubricJudge({rubric.id: answer("Who approved it? What did it cost?", 5)})
+    [grade] = await Grader([rubric], judge).grade_turn(TURNS, 4, human_side="interviewer")
+    assert grade.method == "llm+signals" and grade.score is not None and grade.score < 5
+    assert grade.score <= 3 and "Capped" in grade.rationale

@@ -60,7 +60,9 @@ def uncapped(score: int) -> tuple[int, str]:
 
 
 def judge_with(*replies: object) -> tuple[Judge, ScriptedModel]:
-    model = ScriptedModel(json_replies=list(replies), model="judge-1", can_judge=True)  # type: ignore[arg-type]
+    model = ScriptedModel(
+        json_replies=list(replies), model="judge-1", can_judge=True  # type: ignore[arg-type]
+    )
     return Judge(model), model
 
 
@@ -249,7 +251,7 @@ async def test_session_judgement_reads_the_windowed_transcript() -> None:
     out = await judge.grade(RUBRIC, excerpt, fallback=fallback, ceiling=uncapped)
     assert out.score == 4 and out.turn_index is None
     user = model.requests[0].messages[1]["content"]
-    assert re.search(r'"note": "\d+ earlier turns left out for length"', user)
+    assert re.search(r'"note": "\d+ turns left out for length"', user)
     assert "<graded_turn>" not in user
 
 

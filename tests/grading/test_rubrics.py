@@ -14,12 +14,19 @@ from app.interview.errors import ContentError, NotFound
 RUBRICS = PROJECT_ROOT / "rubrics"
 DESIGN_TABLE = {
     "interviewer": {
-        "start-with-their-story", "listen-actively", "share-your-vision", "passions-not-positions",
-        "talk-shop-not-too-shop", "conversation-not-interrogation",
+        "start-with-their-story",
+        "listen-actively",
+        "share-your-vision",
+        "passions-not-positions",
+        "talk-shop-not-too-shop",
+        "conversation-not-interrogation",
     },
     "candidate": {
-        "show-your-true-self", "ask-insightful-questions", "specific-enthusiasm",
-        "personal-touch", "solve-dont-sell",
+        "show-your-true-self",
+        "ask-insightful-questions",
+        "specific-enthusiasm",
+        "personal-touch",
+        "solve-dont-sell",
     },
 }
 
@@ -34,7 +41,8 @@ def test_the_eleven_rubrics_of_the_design_load(catalog: RubricCatalog) -> None:
     for side, ids in DESIGN_TABLE.items():
         assert {r.id for r in catalog.list(side)} == ids  # type: ignore[arg-type]
     assert {r.id for r in catalog.list(scope="session")} == {
-        "share-your-vision", "ask-insightful-questions",
+        "share-your-vision",
+        "ask-insightful-questions",
     }
     assert catalog.ids() == sorted(catalog.ids())
     assert "listen-actively" in catalog
@@ -83,12 +91,20 @@ def write(folder: Path, name: str, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"caps": [{"when": "question_count >= 3", "max_score": 3}]},
-         "caps[0].when: unknown signal 'question_count'"),
+        (
+            {"caps": [{"when": "question_count >= 3", "max_score": 3}]},
+            "caps[0].when: unknown signal 'question_count'",
+        ),
         ({"applies_when": "partner_words >> 3"}, "applies_when: cannot read condition part"),
-        ({"scoring": {"base": 3, "rules": [{"when": "reflects", "add": 1},
-                                            {"when": "eval(x)", "add": 1}]}},
-         "scoring.rules[1].when: cannot read condition part"),
+        (
+            {
+                "scoring": {
+                    "base": 3,
+                    "rules": [{"when": "reflects", "add": 1}, {"when": "eval(x)", "add": 1}],
+                }
+            },
+            "scoring.rules[1].when: cannot read condition part",
+        ),
         ({"signals": {"reflection": {"min": 1}}}, "signals.reflection: unknown turn signal"),
         ({"signals": {"reflects": {"least": 1}}}, "signals.reflects: expected a 'min' and/or"),
         ({"scope": "session"}, "applies_when: unknown signal 'has_partner_turn'"),  # turn signals
@@ -101,7 +117,7 @@ def test_broken_conditions_name_file_field_and_fix(
     with pytest.raises(ContentError) as caught:
         load_rubric(path)
     assert str(path) in caught.value.message and message in caught.value.message
-    with pytest.raises(ContentError, match="broken-rubric.yaml"):
+    with pytest.raises(ContentError, match=r"broken-rubric\.yaml"):
         RubricCatalog.from_dir(tmp_path)
 
 

@@ -47,6 +47,16 @@ def interviewer(**overrides: Any) -> Persona:
                 "ask": "Your turn: what would you like to know about us?",
             },
         ],
+        "hidden": {
+            "concerns": ["the last two senior hires left within a year"],
+            "facts": [
+                {
+                    "text": "Maya's team is on call one week in four, and the pager went off "
+                    "31 times last quarter.",
+                    "triggers": ["on call", "on-call", "pager", "out of hours"],
+                }
+            ],
+        },
         "facts": {
             "team": "There are six engineers on routing, four of them backend, plus me.",
             "stack": "We run Go services on PostgreSQL with a Python route optimiser.",

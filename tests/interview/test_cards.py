@@ -180,6 +180,12 @@ def test_a_traversal_name_is_written_inside_the_folder(tmp_path: Path, personas_
     assert persona.name == "../../etc/passwd"  # shown as text, never used as a path
 
 
+def test_control_and_bidi_characters_are_stripped_from_text() -> None:
+    persona = card_to_persona(minimal(name="Ruth\u202e Call\x07oway\u2066", first_mes="Hi\x1b[31m"))
+    assert persona.name == "Ruth Calloway"
+    assert persona.first_message == "Hi[31m"
+
+
 @pytest.mark.parametrize("bad_id", ["../evil", "/etc/passwd", "a/b", "x", "UPPER", "evil\x00", ""])
 def test_an_unsafe_id_is_refused(bad_id: str, tmp_path: Path, personas_dir: Path) -> None:
     before = files_under(tmp_path)

@@ -92,6 +92,14 @@ def test_running_past_the_length_fails_with_some_slack() -> None:
     assert result.reason == "the reply has 79 words; the persona's limit is 60"
 
 
+def test_telling_a_private_fact_nobody_asked_about_fails() -> None:
+    secret = "I was laid off in March after a reorganisation, not by choice."
+    leaky = "Honestly, I was laid off in March after a reorganisation. What did you do first?"
+    result = check_reply(leaky, move(), PARTNER, [secret])
+    assert (result.ok, result.code) == (False, "leaks_private_fact")
+    assert check_reply("What did you do in March, in the first hour?", move(), PARTNER, [secret]).ok
+
+
 def test_an_empty_reply_fails() -> None:
     assert check_reply("   ", move(), PARTNER).code == "empty"
 
@@ -124,6 +132,8 @@ def test_phrases_match_as_whole_words() -> None:
     assert not has_phrase("We had other offerings.", "other offer")
     assert not has_phrase("Let's go on.", "golang")
     assert has_phrase("How is your ON-CALL rota?", "on call")
+    assert has_phrase("So why did you leave?", "why leave")  # two words may sit between
+    assert not has_phrase("Why would anyone ever want to leave?", "why leave")
 
 
 def test_fit_words_keeps_whole_sentences() -> None:

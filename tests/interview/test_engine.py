@@ -8,12 +8,15 @@ import pytest
 
 from app.interview.engine import Engine, Final, Move, Token
 from app.interview.errors import InvalidInput
+from app.interview.models import Turn
 from app.llm.base import ModelUnavailable
 from app.llm.scripted import ScriptedModel
 from tests.interview.factories import candidate, interviewer, say
 
 
-async def reply(engine: Engine, model: ScriptedModel, turns: list, move: Move) -> tuple[str, Final]:
+async def reply(
+    engine: Engine, model: ScriptedModel, turns: list[Turn], move: Move
+) -> tuple[str, Final]:
     streamed = ""
     final: Final | None = None
     async for event in engine.stream_reply(model, turns, move):
@@ -25,7 +28,7 @@ async def reply(engine: Engine, model: ScriptedModel, turns: list, move: Move) -
     return streamed, final
 
 
-def first_answer_move(engine: Engine) -> tuple[list, Move]:
+def first_answer_move(engine: Engine) -> tuple[list[Turn], Move]:
     state = engine.initial_state()
     opening = engine.opening(state)
     assert opening is not None
@@ -63,6 +66,27 @@ async def test_a_reply_that_breaks_character_falls_back_to_the_plan() -> None:
     assert final.text == move.script
     assert final.fallback_reason is not None and "character" in final.fallback_reason
     assert final.state == move.state_after
+
+
+async def test_a_reply_that_tells_an_unasked_private_fact_falls_back() -> None:
+    engine = Engine(candidate())
+    turns = say(("interviewer", "Tell me about a conflict with a stakeholder."))
+    move = engine.next_move(turns, engine.initial_state())
+    leak = "We argued about pricing. Also, I was laid off in March after a reorganisation."
+    _, final = await reply(engine, ScriptedModel([leak]), turns, move)
+    assert final.fallback
+    assert final.text == move.script
+    assert "laid off" not in final.text
+
+
+async def test_a_private_fact_the_question_asked_for_may_be_told_in_the_models_words() -> None:
+    engine = Engine(candidate())
+    turns = say(("interviewer", "Why did you leave your last job?"))
+    move = engine.next_move(turns, engine.initial_state())
+    told = "Honestly? I was laid off in March after a reorganisation. It wasn't my choice."
+    _, final = await reply(engine, ScriptedModel([told]), turns, move)
+    assert not final.fallback
+    assert final.text == told
 
 
 async def test_a_speaker_label_and_quotes_are_trimmed_from_a_model_reply() -> None:

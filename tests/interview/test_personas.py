@@ -143,7 +143,8 @@ def test_every_persona_has_a_distinct_voice_and_a_card_line(catalog: PersonaCata
 
 def test_industries_and_difficulties_vary(catalog: PersonaCatalog) -> None:
     companies = " ".join(p.company.lower() for p in catalog.list())
-    for industry in ("logistics", "payroll", "hospital", "school", "climate", "grocery", "restaurant"):
+    industries = ("logistics", "payroll", "hospital", "school", "climate", "grocery", "restaurant")
+    for industry in industries:
         assert industry in companies
     assert {p.difficulty for p in catalog.list()} == {"easy", "medium", "hard"}
 

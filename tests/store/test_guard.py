@@ -46,7 +46,7 @@ def claim(url: str, holder: str, results: dict[str, bool], start: threading.Barr
             now=now,
             stale_before=now - timedelta(seconds=60),
             advance=2,
-        )
+        ) is not None
     engine.dispose()
 
 
@@ -80,14 +80,18 @@ def test_a_stale_claim_can_be_taken_over(database_url: str) -> None:
     engine = make_engine(database_url)
     old = utcnow() - timedelta(minutes=5)
     with transaction(engine) as session:
-        assert repo.claim_turn(
-            session, "guarded", holder="old", now=old, stale_before=old, advance=2
+        assert (
+            repo.claim_turn(session, "guarded", holder="old", now=old, stale_before=old, advance=2)
+            == 3
         )
     now = utcnow()
     with transaction(engine) as session:
         fresh = now - timedelta(seconds=60)
-        assert repo.claim_turn(
-            session, "guarded", holder="new", now=now, stale_before=fresh, advance=0
+        assert (
+            repo.claim_turn(
+                session, "guarded", holder="new", now=now, stale_before=fresh, advance=0
+            )
+            == 3
         )
         assert not repo.refresh_claim(session, "guarded", "old", now)
         assert repo.refresh_claim(session, "guarded", "new", now)

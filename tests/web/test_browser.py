@@ -12,7 +12,8 @@ import pytest
 
 from tests.web.conftest import API_KEY, Server
 
-pytestmark = pytest.mark.browser
+# Starting a server and a browser can take a while on a busy machine.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -397,6 +398,15 @@ def test_report_and_history_read_without_javascript(
     interview_id = _finished_interview(server)
     visit = Visit(browser, server, PHONE, java_script_enabled=False)
     try:
+        # Both sides' personas are listed, and the plain form starts an interview.
+        visit.go("/")
+        assert visit.page.locator(".persona-group").nth(1).is_visible()
+        hiring = visit.page.locator('.persona-group[data-side="interviewer"] .persona-card')
+        hiring.first.click()
+        visit.page.get_by_role("button", name="Start interview").click()
+        visit.page.wait_for_url("**/interviews/*")
+        assert visit.page.locator("#empty-hint").is_visible()
+
         visit.go(f"/interviews/{interview_id}/report")
         assert visit.page.locator(".bar-chart svg").count() >= 1
         assert visit.page.locator(".line-chart svg.line-plot").count() == 1

@@ -14,7 +14,7 @@
   function showSide(side) {
     form.querySelectorAll(".persona-group").forEach(function (group) {
       var active = group.dataset.side === side;
-      group.hidden = !active;
+      group.toggleAttribute("data-inactive", !active);
       var radios = group.querySelectorAll('input[name="persona_id"]');
       radios.forEach(function (r) { r.disabled = !active; });
       if (active && radios.length && !group.querySelector('input[name="persona_id"]:checked')) {
