@@ -214,8 +214,10 @@ def summarize(rounds: list[Round], servers: list[str], levels: list[int]) -> str
                 continue
             cpu = median([r.cpu_ms_per_turn for r in mine])
             ttft = [t for r in mine for t in r.ttft]
+            spec, _, root = name.partition("@")
+            shown = f"{spec} @{Path(root).name}" if root else name
             rows.append([
-                str(level), name, fmt(cpu), fmt(cpu / relay_cpu, 2) if relay_cpu else "–",
+                str(level), shown, fmt(cpu), fmt(cpu / relay_cpu, 2) if relay_cpu else "–",
                 str(sum(r.errors for r in mine)), str(sum(r.turns for r in mine)),
                 fmt(percentile(ttft, 50), 0), fmt(percentile(ttft, 99), 0),
                 fmt(median([r.tokens / r.wall for r in mine]), 0),

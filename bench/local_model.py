@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.llm.base import ChatRequest
+from app.llm.base import ChatRequest, Message
 from app.llm.local import start_local
 
 PROMPT = ChatRequest(
@@ -36,6 +36,16 @@ PROMPT = ChatRequest(
 )
 
 
+def turn(index: int, max_tokens: int) -> ChatRequest:
+    """The benchmark turn; the candidate's words change each run, as in an interview, so
+    llama.cpp's prompt cache reuses only the stable system prefix."""
+    system, user = PROMPT.messages
+    varied: Message = {"role": "user", "content": f"Run {index}. {user['content']}"}
+    return ChatRequest(
+        messages=[system, varied], temperature=PROMPT.temperature, max_tokens=max_tokens
+    )
+
+
 @dataclass
 class Run:
     first_token: float  # seconds from request to the first text
@@ -53,13 +63,11 @@ async def measure(runs: int, max_tokens: int, model: Path | None) -> tuple[list[
     started = time.monotonic()
     local = await asyncio.to_thread(start_local, model, timeout=120, max_retries=0)
     load = time.monotonic() - started
-    request = ChatRequest(
-        messages=PROMPT.messages, temperature=PROMPT.temperature, max_tokens=max_tokens
-    )
     results: list[Run] = []
     try:
-        await local.persona.complete(request)  # warm-up: page the weights in
-        for _ in range(runs):
+        await local.persona.complete(turn(-1, max_tokens))  # warm-up: page the weights in
+        for index in range(runs):
+            request = turn(index, max_tokens)
             sent = time.monotonic()
             first = 0.0
             tokens = 0
@@ -70,7 +78,8 @@ async def measure(runs: int, max_tokens: int, model: Path | None) -> tuple[list[
             results.append(Run(first, tokens, time.monotonic() - sent))
     finally:
         await local.persona.aclose()
-    return results, load, f"{local.label} ({local.server.threads} threads)"
+    threads = local.server.threads
+    return results, load, f"{local.label} ({threads} thread{'s' if threads > 1 else ''})"
 
 
 def table(results: list[Run], load: float, label: str) -> str:

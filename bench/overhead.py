@@ -114,7 +114,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     try:
         relay = start_relay(work, stub)
         servers.append(relay)
-        rapport = start_rapport(work, stub, sqlite_url(work, "overhead"), judge=False)
+        rapport = start_rapport(work, stub, sqlite_url(work, "overhead"), judge=False,
+                                root=Path(args.root))
         servers.append(rapport)
         other = None
         if args.compare:
@@ -133,7 +134,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         if other is not None:
             compared = RapportClient(other.port, args.persona,
                                      turns_per_interview=args.turns_per_interview)
-            paths["compared"] = lambda: time_rapport(compared)
+            paths[args.compare_label] = lambda: time_rapport(compared)
         samples: dict[str, list[Timing]] = {name: [] for name in paths}
         names = list(paths)
         for index in range(args.warmup + args.rounds):
@@ -168,8 +169,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pause-ms", type=float, default=5.0, help="idle time between rounds")
     p.add_argument("--persona", default="maya-startup-eng-manager")
     p.add_argument("--turns-per-interview", type=int, default=6)
+    p.add_argument("--root", default=str(ROOT), metavar="DIR",
+                   help="the checkout whose Rapport is timed (default: this one)")
     p.add_argument("--compare", default=None, metavar="DIR",
-                   help="also time the Rapport of the checkout in DIR (row 'compared')")
+                   help="also time the Rapport of the checkout in DIR")
+    p.add_argument("--compare-label", default="rapport-compared",
+                   help="the table row of --compare's Rapport")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "overhead.md"))
     return p
 

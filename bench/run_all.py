@@ -52,7 +52,8 @@ def steps(quick: bool) -> list[tuple[str, list[str]]]:
         ("prompt_cost", []),
         ("grading", []),
         ("overhead", []),
-        ("load", []),
+        ("load", ["--concurrency", "50,200"]),
+        ("load", ["--concurrency", "500", "--out", str(RESULTS / "load_500.md")]),
     ]
 
 
@@ -61,11 +62,13 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="fewer rounds and load levels")
     p.add_argument("--only", default="", help="comma-separated scripts to run")
     p.add_argument("--doc", default=str(DOC), help="where to write the gathered tables")
+    p.add_argument("--collect", action="store_true",
+                   help="run nothing; gather the tables already in bench/results")
     args = p.parse_args()
     only = {name for name in args.only.split(",") if name}
     failed = []
     for name, extra in steps(args.quick):
-        if only and name not in only:
+        if args.collect or (only and name not in only):
             continue
         print(f"\n=== bench.{name} {' '.join(extra)}", flush=True)
         started = time.monotonic()
@@ -76,13 +79,15 @@ def main() -> None:
             failed.append(name)
     sections = [
         (RESULTS / f"{name}.md").read_text()
-        for name in ("overhead", "load", "grading", "prompt_cost")
+        for name in ("overhead", "load", "load_500", "grading", "prompt_cost")
         if (RESULTS / f"{name}.md").exists()
     ]
     doc = Path(args.doc)
     doc.parent.mkdir(parents=True, exist_ok=True)
     machine = f"Machine: {machine_description()}.\n"
-    doc.write_text(INTRO + "\n" + machine + "\n" + "\n".join(sections))
+    notes = RESULTS / "notes.md"  # optional: what changed, written by hand after a run
+    extra = [notes.read_text()] if notes.exists() else []
+    doc.write_text(INTRO + "\n" + machine + "\n" + "\n".join([*sections, *extra]))
     print(f"wrote {doc}")
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")

@@ -20,6 +20,8 @@ from app.main import create_app
 from app.store.db import make_engine
 from app.store.migrations import upgrade
 
+pytest_plugins = ["tests.support.fixtures"]
+
 TABLES = ("grades", "reports", "turns", "interviews")
 
 

@@ -138,7 +138,9 @@ def _policy(request: Request) -> AccessPolicy:
     return policy
 
 
-def current_user(request: Request) -> str:
+# ``async def`` so FastAPI calls it on the event loop: a plain ``def`` dependency is sent
+# through the thread pool on every request, which shows in the time to the first token.
+async def current_user(request: Request) -> str:
     user = resolve_user(request, _policy(request))
     if user is None:
         raise _unauthorized(
@@ -148,7 +150,7 @@ def current_user(request: Request) -> str:
     return user
 
 
-def optional_user(request: Request) -> str | None:
+async def optional_user(request: Request) -> str | None:
     """For pages: None sends the visitor to the login form instead of an error."""
     try:
         return resolve_user(request, _policy(request))

@@ -37,7 +37,7 @@ def persona_out(persona: Persona) -> PersonaOut:
 
 
 @router.get("/personas", response_model=list[PersonaOut])
-def list_personas(
+async def list_personas(
     state: StateDep, _user: CurrentUser, side: Side | None = None
 ) -> list[PersonaOut]:
     """Personas to practise against; ``side`` is the side the persona takes."""
@@ -45,12 +45,12 @@ def list_personas(
 
 
 @router.get("/personas/{persona_id}", response_model=PersonaOut, responses=_NOT_FOUND)
-def get_persona(state: StateDep, _user: CurrentUser, persona_id: str) -> PersonaOut:
+async def get_persona(state: StateDep, _user: CurrentUser, persona_id: str) -> PersonaOut:
     return persona_out(state.personas.get(persona_id))
 
 
 @router.get("/rubrics", response_model=list[Rubric])
-def list_rubrics(
+async def list_rubrics(
     state: StateDep,
     _user: CurrentUser,
     side: Side | None = None,
@@ -61,5 +61,5 @@ def list_rubrics(
 
 
 @router.get("/rubrics/{rubric_id}", response_model=Rubric, responses=_NOT_FOUND)
-def get_rubric(state: StateDep, _user: CurrentUser, rubric_id: str) -> Rubric:
+async def get_rubric(state: StateDep, _user: CurrentUser, rubric_id: str) -> Rubric:
     return state.rubrics.get(rubric_id)

@@ -44,9 +44,15 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-def get_service(request: Request) -> RapportService:
+# Dependencies are ``async def`` so FastAPI calls them on the event loop; a plain ``def`` one
+# costs a trip through the thread pool on every request.
+async def state_dependency(request: Request) -> AppState:
+    return get_state(request)
+
+
+async def get_service(request: Request) -> RapportService:
     return get_state(request).service
 
 
-StateDep = Annotated[AppState, Depends(get_state)]
+StateDep = Annotated[AppState, Depends(state_dependency)]
 ServiceDep = Annotated[RapportService, Depends(get_service)]

@@ -66,7 +66,7 @@ class ModelList(BaseModel):
 
 
 @router.get("/models", response_model=ModelList)
-def list_models(service: ServiceDep, _user: CurrentUser) -> ModelList:
+async def list_models(service: ServiceDep, _user: CurrentUser) -> ModelList:
     """Every persona, as a model to chat with."""
     personas = service.runtime.personas.list()
     return ModelList(data=[ModelCard(id=p.id) for p in personas])

@@ -123,6 +123,12 @@ _TAG = re.compile(
     r"<</?SYS>>|###\s*(?:system|instruction|response)\b",
     re.IGNORECASE,
 )
+# Live HTML or a javascript: link: never interview talk, and never safe to pass on.
+_MARKUP = re.compile(
+    r"<\s*(script|style|iframe|object|embed|svg|img)\b[^>]{0,300}>(?:[^<]{0,500}<\s*/\s*\1\s*>)?"
+    r"|\[[^\]]{0,200}\]\(\s*javascript:[^)]{0,300}\)",
+    re.IGNORECASE,
+)
 _JSON_BLOB = re.compile(
     r"\{[^{}]{0,2000}?[\"']?\b(?:score|rating|grade|evidence|rationale|verdict|rubric_id|method)"
     r"\b[\"']?\s*[:=][^{}]{0,2000}\}",
@@ -179,6 +185,20 @@ _SENTENCE_PATTERNS = [
     rf"\b{_GRADE_WORDS}s?\b.{{0,20}}\b(?:highest|maximum|top|perfect|full)\b",
     r"\b(?:i|we)\s+(?:already|have)\s+(?:passed|met|satisfied)\s+(?:the|all|every)\s+(?:rubric|"
     r"criteria|criterion)s?\b",
+    # Aimed at the persona's model rather than the person: asking for its secrets or prompt,
+    # or to drop its role. Not conversation either, so not graded as such.
+    r"\b(?:reveal|list|print|dump|output|repeat|recite|leak|expose)\b.{0,40}\b(?:hidden facts?|"
+    r"secrets|private (?:facts?|notes?)|confidential (?:notes?|facts?|information)|(?:your|the "
+    r"above|these) (?:instructions|prompt)|(?:the )?text above|everything above|(?:told|asked|"
+    r"instructed) to keep (?:private|secret|hidden))\b",
+    r"\b(?:developer|admin|administrator|debug|god)\s+(?:mode|override)\b",
+    r"\b(?:forget|drop|break|leave)\s+(?:the|your)\s+(?:role|act|character|persona)\b",
+    r"\byou are now\s+(?:an?\s+)?(?:ai|assistant|chatgpt|gpt|bot|chatbot|unrestricted|in\s+\w+\s+"
+    r"mode)\b",
+    r"\bpretend (?:to be|you are|you're)\s+(?:an?\s+)?(?:ai|assistant|chatgpt|gpt|bot|chatbot)\b",
+    r"\bdisregard\b.{0,30}\b(?:interview|conversation|role|character)\b",
+    r"\bput\s+(?:this|that|it)\s+in(?:to)?\s+the\s+(?:final\s+)?report\b",
+    rf"\b(?:report|review|feedback)\s*(?:=|:|=>|->)\s*\"?(?:{_TOP}|hire\b)",
 ]
 _SENTENCE = re.compile("|".join(f"(?:{p})" for p in _SENTENCE_PATTERNS), re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"((?<=[.!?])[\"')\]]*\s+|\s*\n\s*)")
@@ -274,6 +294,7 @@ def _screen(text: str) -> Screened:
         return f"\n{SET_ASIDE}\n"
 
     marked = _TAG_BLOCK.sub(cut, text)
+    marked = _MARKUP.sub(cut, marked)
     marked = _JSON_BLOB.sub(cut, marked)
     marked = _TAG.sub(cut, marked)
     marked = _drop_lines(marked, removed)

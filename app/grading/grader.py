@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from app.grading.evidence import screen
 from app.grading.judge import Excerpt, Judge, session_excerpt, signals_only, turn_excerpt
 from app.grading.models import Grade, Rubric
 from app.grading.scoring import applies, cap_score, signals_grade
-from app.grading.signals import session_signals, turn_signals
+from app.grading.signals import Signals, TranscriptAnalysis, session_signals, turn_signals
+from app.grading.wording import NOT_APPLICABLE, capped
 from app.interview.errors import InvalidInput
 from app.interview.models import SIDES, HiddenFact, Side, Turn, other_side
 from app.llm.base import ChatModel
@@ -25,10 +27,13 @@ def ceiling(
 ) -> tuple[int, str]:
     """``score`` under every cap that any of ``signal_sets`` triggers, and why it was lowered."""
     reasons: list[str] = []
+    start = score
     for signals in signal_sets:
         score, bit = cap_score(rubric, signals, score)
         reasons += [r for r in bit if r not in reasons]
-    return score, f"Capped {'; '.join(reasons)}." if reasons else ""
+    if score == start:
+        return score, ""
+    return score, capped(score, reasons) or f"Capped at {score} by the rubric."
 
 
 def _na(rubric: Rubric, index: int | None, why: str) -> Grade:
@@ -70,6 +75,31 @@ class Grader:
         """Grades of ``turns[index]`` (the human's) on every turn rubric of that side, N/A too."""
         if not 0 <= index < len(turns):
             raise InvalidInput("index", f"{index} is outside the transcript of {len(turns)} turns")
+        facts = list(hidden_facts)
+        stock = self._stock[human_side]
+        turn = turns[index]
+
+        def signals_as(text: str) -> Signals:
+            said = [*turns[:index], replace(turn, text=text)]
+            return turn_signals(said, index, hidden_facts=facts, stock_phrases=stock)
+
+        return await self._grade_turn(
+            turns,
+            index,
+            human_side,
+            lambda: turn_signals(turns, index, hidden_facts=facts, stock_phrases=stock),
+            signals_as,
+        )
+
+    async def _grade_turn(
+        self,
+        turns: Sequence[Turn],
+        index: int,
+        human_side: Side,
+        written_signals: Callable[[], Signals],
+        signals_as: Callable[[str], Signals],
+    ) -> list[Grade]:
+        """Grades of one human turn, given how to get its signals as written and as cleaned."""
         turn = turns[index]
         if turn.speaker != human_side:
             raise InvalidInput(
@@ -78,18 +108,16 @@ class Grader:
         rubrics = self.for_side(human_side, "turn")
         if not rubrics:
             return []
-        facts = list(hidden_facts)
-        stock = self._stock[human_side]
-        written = turn_signals(turns, index, hidden_facts=facts, stock_phrases=stock)
+        written = written_signals()
         screened = screen(turn.text)
         signals = written
         if screened.flagged:
             # Grade the turn as if the text aimed at the grader were not there; caps still
             # look at the turn as written.
-            cleaned = [*turns[:index], replace(turn, text=screened.clean or ".")]
-            signals = turn_signals(cleaned, index, hidden_facts=facts, stock_phrases=stock)
+            signals = signals_as(screened.clean or ".")
+        partner = other_side(human_side)
         partner_text = next(
-            (t.text for t in reversed(turns[:index]) if t.speaker == other_side(human_side)), ""
+            (turns[j].text for j in range(index - 1, -1, -1) if turns[j].speaker == partner), ""
         )
         excerpt = turn_excerpt(turns, index) if self.judge else None
         jobs = [
@@ -119,7 +147,7 @@ class Grader:
         """One rubric's grade. ``written`` holds the signals of the text as written when text
         aimed at the grader was set aside (``signals`` and ``text`` are then the cleaned turn)."""
         if not applies(rubric, signals, text):
-            return _na(rubric, index, "Not applicable here.")
+            return _na(rubric, index, NOT_APPLICABLE)
         base = signals_grade(rubric, dict(signals), text, partner_text)
         base = base.model_copy(update={"turn_index": index, "tip": base.tip or rubric.tip})
         if base.score is None:
@@ -180,14 +208,25 @@ class Grader:
         human_side: Side,
         hidden_facts: Sequence[HiddenFact] = (),
     ) -> tuple[list[Grade], list[Grade]]:
-        """Every human turn's grades (in order) and the session grades."""
+        """Every human turn's grades (in order) and the session grades.
+
+        The transcript's signals are worked out in one pass, so a few hundred turns take
+        linear time, not the quadratic time of calling ``grade_turn`` on each.
+        """
         indices = [i for i, t in enumerate(turns) if t.speaker == human_side]
         limit = asyncio.Semaphore(TURN_CONCURRENCY if self.judge else 1)
+        analysis = TranscriptAnalysis(
+            turns, hidden_facts=list(hidden_facts), stock_phrases=self._stock[human_side]
+        )
 
         async def one(index: int) -> list[Grade]:
             async with limit:
-                return await self.grade_turn(
-                    turns, index, human_side=human_side, hidden_facts=hidden_facts
+                return await self._grade_turn(
+                    turns,
+                    index,
+                    human_side,
+                    partial(analysis.signals, index),
+                    partial(analysis.signals_as, index),
                 )
 
         per_turn = await asyncio.gather(*(one(i) for i in indices))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.grading.evidence import SET_ASIDE, check_quotes, screen
 from app.grading.models import Grade, Rubric
+from app.grading.wording import SIGNALS_NOTE
 from app.interview.models import Side, Turn
 from app.llm.base import ChatModel, ChatRequest, Message, ModelBadOutput, ModelError, Purpose
 
@@ -78,11 +79,13 @@ class Verdict(BaseModel):
 
 
 class JudgeFailure(Exception):
-    """The judge's answer cannot be used; ``reason`` says why, for the grade's rationale."""
+    """The judge's answer cannot be used: ``reason`` says why in words fit for the grade's
+    rationale; ``detail`` (backend errors, validation messages) goes to the log only."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason} ({detail})" if detail else reason)
         self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,7 @@ class Judge:
         except ValidationError as exc:
             problem = _describe(exc)
         except ModelError as exc:
-            raise JudgeFailure(f"the judge model failed ({exc.message})") from exc
+            raise JudgeFailure("the judge model did not answer", exc.message) from exc
         repair: list[Message] = list(messages)
         if raw is not None:
             repair.append({"role": "assistant", "content": _cut(json.dumps(raw), 2000)})
@@ -274,11 +277,11 @@ class Judge:
             )
             return Verdict.model_validate(raw)
         except ModelBadOutput as exc:
-            raise JudgeFailure(f"its answer was malformed twice ({exc.message})") from exc
+            raise JudgeFailure("its answer was malformed twice", exc.message) from exc
         except ValidationError as exc:
-            raise JudgeFailure(f"its answer was malformed twice ({_describe(exc)})") from exc
+            raise JudgeFailure("its answer was malformed twice", _describe(exc)) from exc
         except ModelError as exc:
-            raise JudgeFailure(f"the judge model failed ({exc.message})") from exc
+            raise JudgeFailure("the judge model did not answer", exc.message) from exc
 
     @staticmethod
     def checked_quotes(verdict: Verdict, excerpt: Excerpt) -> tuple[str, ...]:
@@ -286,10 +289,10 @@ class Judge:
         check = check_quotes(verdict.evidence, excerpt.graded_text, excerpt.context_texts)
         if check.missing:
             raise JudgeFailure(
-                f"its quote {_cut(check.missing[0], 80)!r} is not in the transcript"
+                "its quote is not in the transcript", repr(_cut(check.missing[0], 80))
             )
         if verdict.score != "N/A" and not check.from_graded:
-            whose = "turn" if excerpt.graded_index is not None else f"{excerpt.side}'s turns"
+            whose = "turn" if excerpt.graded_index is not None else "turns"
             raise JudgeFailure(f"it quoted nothing from the graded {whose}")
         return check.from_graded
 
@@ -304,11 +307,10 @@ class Judge:
                 raise JudgeFailure("the turn addressed the grader, so N/A is not accepted")
         except JudgeFailure as exc:
             log.info("judge not used for %s (turn %s): %s", rubric.id, excerpt.graded_index, exc)
-            return signals_only(fallback, f"Judge answer not used: {exc.reason}")
-        except Exception as exc:  # a grade must never be lost to a misbehaving backend
+            return signals_only(fallback, exc.reason)
+        except Exception:  # a grade must never be lost to a misbehaving backend
             log.exception("judge failed for %s (turn %s)", rubric.id, excerpt.graded_index)
-            reason = f"the judge failed unexpectedly ({type(exc).__name__})"
-            return signals_only(fallback, f"Judge answer not used: {reason}")
+            return signals_only(fallback, "the judge failed unexpectedly")
         notes: list[str] = []
         score: int | None = None
         if isinstance(verdict.score, int):
@@ -333,10 +335,14 @@ class Judge:
 
 
 def signals_only(grade: Grade, why: str) -> Grade:
-    """A signals grade that says so, and why the judge's answer was not used."""
-    rationale = grade.rationale.strip()
-    note = f"{why}; graded from signals." if why else "Graded from signals."
-    rationale = f"{rationale} ({note})" if rationale else note
+    """A signals grade that says so in a short note and, when a judge was asked, why its
+    answer was not used. An N/A grade needs no note."""
+    if grade.score is None:
+        return grade.model_copy(update={"method": "signals", "model": None})
+    notes = [grade.rationale.strip(), SIGNALS_NOTE]
+    if why:
+        notes.append(f"Judge answer not used: {why.strip().rstrip('.')}.")
+    rationale = " ".join(n for n in notes if n)
     return grade.model_copy(update={"rationale": rationale, "method": "signals", "model": None})
 
 

@@ -130,6 +130,18 @@ ACK = re.compile(
     r"sense|that's\s+(?:great|interesting|fair|helpful|fascinating|impressive|cool)|great|"
     r"interesting|fair\s+enough|understood|appreciate\s+(?:that|it)|love\s+that|nice)\b"
 )
+# Pleasantries asked before the interview proper; they are not the interviewer's opening question.
+SMALL_TALK = re.compile(
+    r"\bhow\s+(?:are|r)\s+(?:you|ya|things)(?:\s+(?:doing|going|today|this\s+morning|this\s+"
+    r"afternoon|holding\s+up|keeping))*\s*[?!.]*$|\bhow(?:'s|\s+is|\s+was|\s+has)\s+(?:it\s+"
+    r"going|everything|life|(?:your|the)\s+(?:day|morning|afternoon|evening|week|weekend|trip|"
+    r"journey|commute|drive|flight))\b|\bhow\s+(?:have|'ve)\s+you\s+been\b|\bdid\s+you\s+find\s+"
+    r"(?:us|the\s+(?:office|place|building|room|link))\b|\bcan\s+you\s+(?:hear|see)\s+me\b|"
+    r"\bare\s+you\s+(?:ready|all\s+set|settled\s+in)(?:\s+to\s+(?:start|begin|go|get\s+started|"
+    r"kick\s+off))?\s*[?!.]*$|\b(?:shall|should|can)\s+we\s+(?:start|begin|get\s+started|kick\s+"
+    r"off|dive\s+in)\s*[?!.]*$|\b(?:would\s+you\s+like|can\s+i\s+get\s+you|do\s+you\s+want)\s+"
+    r"(?:a\s+|some\s+)?(?:water|coffee|tea|drink)"
+)
 NUMBER = re.compile(r"[$£€]?\b\d[\d,.]*(?:\s*(?:%|k\b|m\b|x\b|ms\b))?")
 STORY_QUESTION = re.compile(
     r"\b(?:journey|your\s+story|your\s+path|path\s+(?:into|to)|background|sparked|prompted|"

@@ -293,7 +293,8 @@ def _highlight_lines(items: Sequence[Highlight], empty: str) -> list[str]:
         return [empty]
     lines: list[str] = []
     for number, item in enumerate(items, start=1):
-        where = f" (turn {item.turn_index})" if item.turn_index is not None else ""
+        # People read turns counted from 1, as the web pages show them; JSON keeps 0-based indices.
+        where = f" (turn {item.turn_index + 1})" if item.turn_index is not None else ""
         lines.append(f"{number}. **{_md(item.title)}** ({item.score:.1f}/5){where}")
         if item.quote:
             lines.append(f"   > {_md(item.quote)}")
@@ -348,7 +349,7 @@ def report_markdown(report: Report, *, title: str = "Interview report") -> str:
     else:
         moment = report.best_moment
         lines += [
-            f"Turn {moment.turn_index}, scoring {moment.score:.1f} on average:",
+            f"Turn {moment.turn_index + 1}, scoring {moment.score:.1f} on average:",
             "",
             f"> {_md(moment.quote)}",
         ]

@@ -13,8 +13,9 @@ from typing import Any
 
 from app.grading import lexicon as lx
 from app.grading.conditions import holds, parse
-from app.grading.models import Grade, Rubric
+from app.grading.models import Cap, Grade, Rubric, Rule
 from app.grading.text import Sentence, analyse, normalise, phrases_in
+from app.grading.wording import NOT_APPLICABLE, Reason, missed_targets, rationale
 
 EVIDENCE_MAX_CHARS = 280
 
@@ -117,15 +118,24 @@ def applies(rubric: Rubric, signals: Mapping[str, Any], text: str | None = None)
     return holds(rubric.applies_when, rubric_signals(rubric, signals, text))
 
 
-def cap_score(rubric: Rubric, signals: Mapping[str, Any], score: int) -> tuple[int, list[str]]:
-    """``score`` lowered to every cap whose condition holds, and the reasons of those that bit."""
+def binding_caps(rubric: Rubric, signals: Mapping[str, Any], score: int) -> list[Cap]:
+    """The caps that lower ``score``, in the order they apply."""
     view = rubric_signals(rubric, signals)
-    reasons: list[str] = []
+    bit: list[Cap] = []
     for cap in rubric.caps:
         if score > cap.max_score and holds(cap.when, view):
             score = cap.max_score
-            reasons.append(f"at most {cap.max_score}: {cap.reason or cap.when}")
-    return score, reasons
+            bit.append(cap)
+    return bit
+
+
+def cap_score(rubric: Rubric, signals: Mapping[str, Any], score: int) -> tuple[int, list[str]]:
+    """``score`` lowered to every cap whose condition holds, and the reasons of those that bit
+    (in words; a cap without a reason is applied without one)."""
+    caps = binding_caps(rubric, signals, score)
+    if caps:
+        score = min(cap.max_score for cap in caps)
+    return score, [cap.reason for cap in caps if cap.reason.strip()]
 
 
 def apply_caps(rubric: Rubric, signals: Mapping[str, Any], score: int) -> int:
@@ -133,30 +143,12 @@ def apply_caps(rubric: Rubric, signals: Mapping[str, Any], score: int) -> int:
     return cap_score(rubric, signals, score)[0]
 
 
-def rule_score(
-    rubric: Rubric, signals: Mapping[str, Any]
-) -> tuple[int, list[tuple[float, str, str]]]:
+def rule_score(rubric: Rubric, signals: Mapping[str, Any]) -> tuple[int, list[Rule]]:
     """Base plus every rule that holds, rounded half up and clamped to 1-5, with the rules that
-    fired as (add, reason, condition)."""
-    fired = [
-        (r.add, r.reason or r.when, r.when) for r in rubric.scoring.rules if holds(r.when, signals)
-    ]
-    raw = rubric.scoring.base + sum(add for add, _, _ in fired)
+    fired."""
+    fired = [r for r in rubric.scoring.rules if holds(r.when, signals)]
+    raw = rubric.scoring.base + sum(r.add for r in fired)
     return max(1, min(5, math.floor(raw + 0.5))), fired
-
-
-def missed_targets(rubric: Rubric, signals: Mapping[str, Any]) -> list[str]:
-    """The rubric's signal targets (``signals: {name: {min, max}}``) this turn misses."""
-    missed = []
-    for name, bounds in rubric.signals.items():
-        value = signals.get(name)
-        if not isinstance(value, int | float):
-            continue
-        if "min" in bounds and value < bounds["min"]:
-            missed.append(f"{name} {value:g} (aim for at least {bounds['min']:g})")
-        if "max" in bounds and value > bounds["max"]:
-            missed.append(f"{name} {value:g} (aim for at most {bounds['max']:g})")
-    return missed
 
 
 def _relevance(
@@ -203,8 +195,8 @@ def _first_name(condition: str) -> str:
     return names[0] if names else ""
 
 
-def _signed(add: float) -> str:
-    return f"{add:+g}"
+def _names(condition: str) -> frozenset[str]:
+    return frozenset(parse(condition).names)
 
 
 def signals_grade(
@@ -213,6 +205,8 @@ def signals_grade(
     """Grade from signals alone (``method: signals``): N/A when ``applies_when`` is false,
     otherwise base + rules, clamped to 1-5, then capped.
 
+    The rationale says in plain words what raised and what held back the score (the rubric's
+    rule and cap reasons, and the targets missed); it never names signals or shows the sums.
     For session rubrics pass the human's turns joined by newlines as ``turn_text`` and the
     partner's as ``partner_text``; the evidence is then the most telling sentence among them.
     """
@@ -221,31 +215,29 @@ def signals_grade(
         return Grade(
             rubric_id=rubric.id,
             score=None,
-            rationale="Not applicable here.",
+            rationale=NOT_APPLICABLE,
             tip=rubric.tip,
             method="signals",
         )
     score, fired = rule_score(rubric, view)
-    capped, cap_reasons = cap_score(rubric, view, score)
-    ranked = sorted(fired, key=lambda item: -abs(item[0]))
-    parts = [f"{reason} ({_signed(add)})" for add, reason, _ in ranked[:3]]
-    if not parts:
-        parts.append("no rule fired, so the base score stands")
-    parts.extend(cap_reasons)
-    missed = missed_targets(rubric, view)
-    if missed:
-        parts.append("missed: " + "; ".join(missed[:2]))
-    drivers = [_first_name(when) for _, _, when in ranked]
+    caps = binding_caps(rubric, view, score)
+    capped = min([score, *(cap.max_score for cap in caps)])
+    ranked = sorted(fired, key=lambda rule: -abs(rule.add))
+    good = [Reason(r.reason, _names(r.when)) for r in ranked if r.add > 0 and r.reason]
+    bad = [Reason(r.reason, _names(r.when)) for r in ranked if r.add < 0 and r.reason]
+    bad += [Reason(c.reason, _names(c.when)) for c in caps if c.reason]
+    if capped < 5:
+        bad += missed_targets(rubric.signals, view)
+    drivers = [_first_name(r.when) for r in ranked]
     drivers += [_first_name(c.when) for c in rubric.caps if holds(c.when, view)]
     drivers += list(rubric.signals)
     stock = tuple(rubric.stock_phrases)
     evidence = evidence_sentence(turn_text, [d for d in drivers if d], partner_text, stock)
-    rationale = re.sub(r"\s+", " ", "; ".join(parts)).strip()
     return Grade(
         rubric_id=rubric.id,
         score=capped,
         evidence=evidence,
-        rationale=rationale[:1].upper() + rationale[1:] + ".",
+        rationale=rationale(good, bad, score=capped, scope=rubric.scope),
         tip=rubric.tip,
         method="signals",
     )

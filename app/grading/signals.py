@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
 
 from app.grading import lexicon as lx
 from app.grading.text import TextInfo, analyse, exchange, fact_revealed, normalise, phrases_in
@@ -25,6 +26,8 @@ TURN_SIGNALS: dict[str, str] = {
     "human_turn_index": "how many earlier turns this speaker took (0 = their first)",
     "is_opening": "the speaker's first turn",
     "question_turn_index": "how many earlier turns of this speaker asked a question",
+    "opening_question": "the speaker's opening question: their first turn that asks more than"
+    " a pleasantry ('how are you?'), if it is one of their first two turns",
     "has_partner_turn": "the partner has spoken before this turn",
     "words": "words in the turn",
     "partner_words": "words in the partner's last turn",
@@ -149,6 +152,22 @@ def _share(part: int, whole: int) -> float:
 Key = tuple[tuple[str, str], ...]
 
 
+class _SpeakerState(NamedTuple):
+    """One speaker's running counts after one of their turns."""
+
+    streak: int = 0  # question-only turns in a row, ending here
+    longest: int = 0
+    taken: int = 0  # turns taken
+    asked: int = 0  # turns that asked a question
+    opened: bool = False  # has asked something beyond a pleasantry
+
+
+@dataclass(frozen=True)
+class _Said:
+    speaker: str
+    text: str
+
+
 class _Transcript:
     """Running totals and streaks per turn, built in one forward pass and extended in place."""
 
@@ -157,14 +176,11 @@ class _Transcript:
         self.infos: list[TextInfo] = []
         self.partner: list[int] = []
         self.words: list[dict[str, int]] = []
-        self.streak: list[int] = []
-        self.longest: list[int] = []
+        self.after: list[_SpeakerState] = []  # the speaker's state after each turn
         self.prior: list[tuple[int, int]] = []  # (earlier turns, earlier question turns)
+        self.opening: list[bool] = []
         self._totals: dict[str, int] = {"interviewer": 0, "candidate": 0}
-        self._streaks: dict[str, int] = {}
-        self._longest: dict[str, int] = {}
-        self._taken: dict[str, int] = {}
-        self._asked: dict[str, int] = {}
+        self._state: dict[str, _SpeakerState] = {}
 
     @classmethod
     def of(cls, turns: Sequence[TurnLike]) -> _Transcript:
@@ -173,11 +189,27 @@ class _Transcript:
             doc.push(turn)
         return doc
 
-    def copy(self) -> _Transcript:
+    def prefix(self, upto: int) -> _Transcript:
+        """A copy holding the first ``upto`` turns, ready to be extended."""
         doc = _Transcript()
-        for name, value in vars(self).items():
-            setattr(doc, name, value.copy())
+        doc.turns = self.turns[:upto]
+        doc.infos = self.infos[:upto]
+        doc.partner = self.partner[:upto]
+        doc.words = self.words[:upto]
+        doc.after = self.after[:upto]
+        doc.prior = self.prior[:upto]
+        doc.opening = self.opening[:upto]
+        if upto:
+            doc._totals = dict(self.words[upto - 1])
+        # Each speaker's state is the one after their last turn; two speakers, so this stops soon.
+        for j in range(upto - 1, -1, -1):
+            doc._state.setdefault(self.turns[j].speaker, self.after[j])
+            if len(doc._state) == len(self._state):
+                break
         return doc
+
+    def copy(self) -> _Transcript:
+        return self.prefix(len(self.turns))
 
     def push(self, turn: TurnLike) -> None:
         i, who = len(self.turns), turn.speaker
@@ -194,16 +226,23 @@ class _Transcript:
         self._totals[who] = self._totals.get(who, 0) + info.words
         self.words.append(dict(self._totals))
         partner_text = self.turns[partner].text if partner >= 0 else ""
-        streak = (
-            self._streaks.get(who, 0) + 1 if exchange(turn.text, partner_text).question_only else 0
+        before = self._state.get(who, _SpeakerState())
+        question_only = exchange(turn.text, partner_text).question_only
+        streak = before.streak + 1 if question_only else 0
+        real = info.asks_beyond_small_talk
+        after = _SpeakerState(
+            streak=streak,
+            longest=max(before.longest, streak),
+            taken=before.taken + 1,
+            asked=before.asked + (info.questions > 0),
+            opened=before.opened or real,
         )
-        self._streaks[who] = streak
-        self._longest[who] = max(self._longest.get(who, 0), streak)
-        self.streak.append(streak)
-        self.longest.append(self._longest[who])
-        self.prior.append((self._taken.get(who, 0), self._asked.get(who, 0)))
-        self._taken[who] = self._taken.get(who, 0) + 1
-        self._asked[who] = self._asked.get(who, 0) + (info.questions > 0)
+        self._state[who] = after
+        self.after.append(after)
+        self.prior.append((before.taken, before.asked))
+        # Greetings come first whoever speaks first, so the opening question may be the
+        # speaker's second turn; a pleasantry ("how are you?") does not open the interview.
+        self.opening.append(real and before.taken <= 1 and not before.opened)
 
 
 _MEMO: dict[Key, _Transcript] = {}
@@ -262,9 +301,36 @@ def _facts_drawn(turns: Sequence[TurnLike], upto: int, facts: Sequence[FactLike]
     return [f.text for f in facts if any(fact_revealed(f.text, text) for text in said)]
 
 
+def _facts_drawn_by_turn(
+    turns: Sequence[TurnLike], facts: Sequence[FactLike]
+) -> list[list[str]]:
+    """``_facts_drawn`` at every index, in one pass (a fact once drawn stays drawn)."""
+    found = [False] * len(facts)
+    current: list[str] = []
+    out: list[list[str]] = []
+    for turn in turns:
+        if facts and turn.speaker == "candidate":
+            fresh = [
+                k
+                for k, f in enumerate(facts)
+                if not found[k] and fact_revealed(f.text, turn.text)
+            ]
+            if fresh:
+                for k in fresh:
+                    found[k] = True
+                current = [f.text for k, f in enumerate(facts) if found[k]]
+        out.append(current)
+    return out
+
+
 def _signals_at(
-    doc: _Transcript, index: int, facts: Sequence[FactLike], stock: tuple[str, ...]
+    doc: _Transcript,
+    index: int,
+    facts: Sequence[FactLike],
+    stock: tuple[str, ...],
+    drawn: Sequence[str] | None = None,
 ) -> Signals:
+    """Signals of ``doc.turns[index]``; ``drawn`` is the facts drawn so far when already known."""
     turn, info = doc.turns[index], doc.infos[index]
     partner = doc.partner[index]
     partner_text = doc.turns[partner].text if partner >= 0 else ""
@@ -278,7 +344,9 @@ def _signals_at(
     found = phrases_in(turn.text, stock) if stock else ()
     asked = " ".join(s.text for s in info.sentences if s.is_question)
     stock_question = bool(found) and bool(asked) and bool(phrases_in(asked, found))
-    drawn = _facts_drawn(doc.turns, index, facts) if facts else []
+    if drawn is None:
+        drawn = _facts_drawn(doc.turns, index, facts) if facts else []
+    drawn = list(drawn)
     targeted = 0
     if facts and info.questions:
         targeted = sum(
@@ -301,6 +369,7 @@ def _signals_at(
         "human_turn_index": earlier_turns,
         "is_opening": earlier_turns == 0,
         "question_turn_index": earlier_question_turns,
+        "opening_question": doc.opening[index],
         "has_partner_turn": partner >= 0,
         "words": info.words,
         "partner_words": doc.infos[partner].words if partner >= 0 else 0,
@@ -314,8 +383,8 @@ def _signals_at(
         "open_question_ratio": _share(info.open, info.questions),
         "stacked_questions": info.questions >= 2,
         "question_only": ex.question_only,
-        "question_streak": doc.streak[index],
-        "longest_question_streak": doc.longest[index],
+        "question_streak": doc.after[index].streak,
+        "longest_question_streak": doc.after[index].longest,
         "acknowledges": bool(info.counts["acknowledges"]) or ex.reflections > 0,
         "reflective_opener": any(s.reflect_cue for s in info.sentences),
         "reflects": ex.reflections > 0,
@@ -370,6 +439,67 @@ def turn_signals(
         raise IndexError(f"index: {index} is outside the transcript of {len(turns)} turns")
     doc = _transcript(turns, index)
     return _signals_at(doc, index, hidden_facts, tuple(stock_phrases))
+
+
+class TranscriptAnalysis:
+    """Signals for every turn of one transcript, read in a single forward pass.
+
+    Calling ``turn_signals`` for each turn re-reads the conversation before it every time, so a
+    whole transcript costs quadratic time; this reads it once. ``signals_as(index, text)`` gives
+    a turn's signals as if it had said ``text`` instead (the turns before it unchanged).
+    """
+
+    def __init__(
+        self,
+        turns: Sequence[TurnLike],
+        *,
+        hidden_facts: Sequence[FactLike] = (),
+        stock_phrases: Iterable[str] = (),
+    ) -> None:
+        self._doc = _Transcript.of(turns)
+        self._facts = tuple(hidden_facts)
+        self._stock = tuple(stock_phrases)
+        self._drawn = _facts_drawn_by_turn(self._doc.turns, self._facts)
+
+    def __len__(self) -> int:
+        return len(self._doc.turns)
+
+    def _check(self, index: int) -> None:
+        if not 0 <= index < len(self._doc.turns):
+            raise IndexError(
+                f"index: {index} is outside the transcript of {len(self._doc.turns)} turns"
+            )
+
+    def signals(self, index: int) -> Signals:
+        """What ``turn_signals(turns, index, ...)`` returns, without re-reading the transcript."""
+        self._check(index)
+        return _signals_at(self._doc, index, self._facts, self._stock, self._drawn[index])
+
+    def signals_as(self, index: int, text: str) -> Signals:
+        """Signals of ``turns[index]`` had it said ``text``, in the same context."""
+        self._check(index)
+        doc = self._doc.prefix(index)
+        speaker = self._doc.turns[index].speaker
+        doc.push(_Said(speaker, text))
+        drawn = self._drawn[index - 1] if index else []
+        if self._facts and speaker == "candidate":
+            drawn = [
+                f.text for f in self._facts if f.text in drawn or fact_revealed(f.text, text)
+            ]
+        return _signals_at(doc, index, self._facts, self._stock, drawn)
+
+    def all(self) -> list[Signals]:
+        return [self.signals(i) for i in range(len(self))]
+
+
+def transcript_signals(
+    turns: Sequence[TurnLike],
+    *,
+    hidden_facts: Sequence[FactLike] = (),
+    stock_phrases: Iterable[str] = (),
+) -> list[Signals]:
+    """``turn_signals`` for every turn, in linear time (one forward pass)."""
+    return TranscriptAnalysis(turns, hidden_facts=hidden_facts, stock_phrases=stock_phrases).all()
 
 
 def session_signals(

@@ -82,6 +82,7 @@ class Sentence:
     names: int
     enthusiasm: bool
     feeling: bool
+    small_talk: bool = False  # a pleasantry question ("how are you?", "can you hear me?")
 
     @property
     def specific(self) -> bool:
@@ -107,6 +108,11 @@ class TextInfo:
     problem_words: int
     name_list: int
     counts: dict[str, int]
+
+    @property
+    def asks_beyond_small_talk(self) -> bool:
+        """Asks at least one question that is not a pleasantry."""
+        return any(s.is_question and not s.small_talk for s in self.sentences)
 
 
 def _content(tokens: Iterable[str]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
@@ -215,6 +221,7 @@ def analyse(text: str) -> TextInfo:
                 names,
                 has_enthusiasm and lx.ENTHUSIASM.search(lower) is not None,
                 has_feeling and lx.FEELING.search(lower) is not None,
+                is_q and lx.SMALL_TALK.search(lower.rstrip()) is not None,
             )
         )
     lower = whole

@@ -7,18 +7,16 @@ from collections.abc import Set as AbstractSet
 
 from app.interview.checks import (
     asking_sentences,
-    compose,
     concrete_details,
     content_words,
     fit_words,
     is_meta_request,
-    last_text,
     sentences,
     triggered_facts,
     word_count,
 )
 from app.interview.models import Persona, Turn
-from app.interview.plan import EngineState, Move
+from app.interview.plan import EngineState, Move, compose, last_text
 from app.interview.prompts import first_person, shape
 
 _INVITE = re.compile(

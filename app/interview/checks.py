@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from app.interview.models import AgendaStep, Persona, Side, Turn
+from app.interview.models import AgendaStep, Persona
 
 if TYPE_CHECKING:
     from app.interview.plan import Move
@@ -27,7 +27,7 @@ _STOPWORD_TEXT = """
     things think this those through to too um under until up us very want was way we we're well
     were what when where which while who whom why will with would yeah yes you you'd you're your
     yours yourself within without across around against among onto toward towards per via
-    upon behind beyond inside outside back almost nearly quite rather maybe perhaps actually
+    upon behind beyond inside outside back never almost nearly quite rather maybe perhaps actually
     basically he'd she'd they'd it'd he's she's they're they've we'll i'll you'll he'll she'll
     it'll don't didn't doesn't can't won't wasn't isn't aren't weren't couldn't wouldn't
     shouldn't haven't hasn't hadn't there's here's what's let's one ones someone something
@@ -211,22 +211,6 @@ def has_specifics(text: str) -> bool:
     return any(ch.isdigit() for ch in text) or any(
         match.start() > 0 for s in sentences(text) for match in _NAME.finditer(s)
     )
-
-
-def last_text(turns: list[Turn], speaker: Side) -> str:
-    """The latest thing ``speaker`` said, or '' when they have not spoken."""
-    for turn in reversed(turns):
-        if turn.speaker == speaker:
-            return turn.text
-    return ""
-
-
-def compose(lead: str, question: str, limit: int) -> str:
-    """Join a lead-in and a question within ``limit`` words; the question is what survives."""
-    asked = fit_words(question, limit)
-    budget = limit - word_count(asked)
-    kept = fit_words(lead, budget, cut=False) if lead and budget >= 3 else ""
-    return f"{kept} {asked}".strip()
 
 
 def pick(options: tuple[str, ...], n: int) -> str:

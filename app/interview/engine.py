@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from app.interview.candidate import plan_candidate
-from app.interview.checks import check_reply, clean_reply, last_text
+from app.interview.checks import check_reply, clean_reply
 from app.interview.errors import InvalidInput
 from app.interview.models import Persona, Turn
-from app.interview.plan import EngineState, Move, plan_interviewer
+from app.interview.plan import EngineState, Move, last_text, plan_interviewer
 from app.interview.prompts import build_messages, prefix_messages
 from app.llm.base import ChatModel, ChatRequest, Message
 
@@ -55,7 +55,7 @@ class Engine:
         self.window = window
         self.job_description = job_description
         self.resume = resume
-        self._prefix: list[Message] | None = None
+        self._prefixes: dict[str, list[Message]] = {}
 
     def initial_state(self) -> EngineState:
         return EngineState(side=self.persona.side)
@@ -96,10 +96,17 @@ class Engine:
             return plan_interviewer(self.persona, turns, state, ending=ending)
         return plan_candidate(self.persona, turns, state, ending=ending)
 
-    def request_for(self, turns: list[Turn], move: Move) -> ChatRequest:
-        if self._prefix is None:
-            self._prefix = prefix_messages(self.persona, self.job_description, self.resume)
-        messages = build_messages(self._prefix, self.persona, turns, move, window=self.window)
+    def request_for(self, turns: list[Turn], move: Move, *, compact: bool = False) -> ChatRequest:
+        """The request for a model to phrase ``move``. ``compact`` fits a small model's short
+        context: the persona's identity and the step, without the full persona sheet."""
+        key = "compact" if compact else "full"
+        if key not in self._prefixes:
+            self._prefixes[key] = prefix_messages(
+                self.persona, self.job_description, self.resume, compact=compact
+            )
+        messages = build_messages(
+            self._prefixes[key], self.persona, turns, move, window=self.window, compact=compact
+        )
         return ChatRequest(
             messages=messages,
             purpose="persona",
@@ -117,7 +124,9 @@ class Engine:
         A ModelError raised mid-stream propagates: the caller keeps what was streamed.
         """
         chunks: list[str] = []
-        async for chunk in model.stream(self.request_for(turns, move)):
+        # The embedded backend runs a small model with a short context window.
+        request = self.request_for(turns, move, compact=model.backend == "local")
+        async for chunk in model.stream(request):
             chunks.append(chunk)
             yield Token(chunk)
         text = clean_reply("".join(chunks), self.persona.name)

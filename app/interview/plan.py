@@ -8,12 +8,11 @@ from typing import Any
 from app.interview.checks import (
     asking_sentences,
     best_fact,
-    compose,
     concrete_details,
     content_words,
+    fit_words,
     is_meta_request,
     is_vague,
-    last_text,
     pick,
     questions_in,
     sentences,
@@ -24,6 +23,22 @@ from app.interview.checks import (
 from app.interview.errors import InvalidInput
 from app.interview.models import Persona, Side, Turn
 from app.interview.prompts import first_person
+
+
+def last_text(turns: list[Turn], speaker: Side) -> str:
+    """The latest thing ``speaker`` said, or '' when they have not spoken."""
+    for turn in reversed(turns):
+        if turn.speaker == speaker:
+            return turn.text
+    return ""
+
+
+def compose(lead: str, question: str, limit: int) -> str:
+    """Join a lead-in and a question within ``limit`` words; the question is what survives."""
+    asked = fit_words(question, limit)
+    budget = limit - word_count(asked)
+    kept = fit_words(lead, budget, cut=False) if lead and budget >= 3 else ""
+    return f"{kept} {asked}".strip()
 
 
 @dataclass

@@ -60,15 +60,35 @@ def context_prompt(job_description: str, resume: str) -> str | None:
     return template.render(job_description=jd, resume=cv).strip()
 
 
-def directive_prompt(persona: Persona, move: Move) -> str:
+def directive_prompt(persona: Persona, move: Move, *, compact: bool = False) -> str:
+    """The step to phrase: the plan's reason and wording, or for a small model the wording."""
     template = environment().get_template("persona_directive.j2")
-    return template.render(name=persona.name, move=move).strip()
+    return template.render(name=persona.name, move=move, compact=compact).strip()
 
 
-def prefix_messages(persona: Persona, job_description: str, resume: str) -> list[Message]:
+# Small embedded models have a short context (2,048 tokens for the default one): their prompt
+# keeps only who the persona is and the step to phrase, and a short window of short turns.
+COMPACT_WINDOW = 4
+COMPACT_TURN_WORDS = 60
+COMPACT_DOCUMENT_WORDS = 80
+
+
+def compact_system_prompt(persona: Persona) -> str:
+    template = environment().get_template("persona_system_compact.j2")
+    voice = fit_words(persona.style.voice, 40, cut=False)
+    return template.render(p=persona, voice=voice).strip()
+
+
+def prefix_messages(
+    persona: Persona, job_description: str, resume: str, *, compact: bool = False
+) -> list[Message]:
     """The system prompt, then the documents: identical on every turn of an interview, so
     provider prefix caches hit."""
-    messages: list[Message] = [{"role": "system", "content": system_prompt(persona)}]
+    system = compact_system_prompt(persona) if compact else system_prompt(persona)
+    messages: list[Message] = [{"role": "system", "content": system}]
+    if compact:
+        job_description = fit_words(job_description, COMPACT_DOCUMENT_WORDS)
+        resume = fit_words(resume, COMPACT_DOCUMENT_WORDS)
     context = context_prompt(job_description, resume)
     if context:
         messages.append({"role": "user", "content": context})
@@ -76,17 +96,26 @@ def prefix_messages(persona: Persona, job_description: str, resume: str) -> list
 
 
 def build_messages(
-    prefix: list[Message], persona: Persona, turns: list[Turn], move: Move, *, window: int
+    prefix: list[Message],
+    persona: Persona,
+    turns: list[Turn],
+    move: Move,
+    *,
+    window: int,
+    compact: bool = False,
 ) -> list[Message]:
     """The prefix, then the last ``window`` turns, then the step directive, which changes
     every turn and so comes last."""
     messages = list(prefix)
+    if compact:
+        window = min(window, COMPACT_WINDOW)
     for turn in turns[-window:] if window > 0 else []:
+        text = fit_words(turn.text, COMPACT_TURN_WORDS) if compact else turn.text
         if turn.speaker == persona.side:
-            messages.append({"role": "assistant", "content": turn.text})
+            messages.append({"role": "assistant", "content": text})
         else:
-            messages.append({"role": "user", "content": turn.text})
-    messages.append({"role": "system", "content": directive_prompt(persona, move)})
+            messages.append({"role": "user", "content": text})
+    messages.append({"role": "system", "content": directive_prompt(persona, move, compact=compact)})
     return messages
 
 

@@ -3,6 +3,7 @@ human's words and a placeholder reply, and read everything the reply needs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,8 +39,13 @@ class Claim:
     grade_index: int | None = None
 
 
+def storable(text: str) -> str:
+    """Text every database can hold: no NUL characters, no lone UTF-16 surrogates."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def check_text(text: str, limit: int) -> str:
-    text = text.strip()
+    text = storable(text).strip()
     if not text:
         raise InvalidInput("text", "must not be empty; say something to the persona")
     if len(text) > limit:
@@ -50,7 +56,8 @@ def check_text(text: str, limit: int) -> str:
     return text
 
 
-def history_of(turns: list[TurnRow]) -> list[Turn]:
+def history_of(turns: Sequence[Any]) -> list[Turn]:
+    """The model's view of stored turns (TurnRow objects or transcript rows)."""
     # Interrupted replies stay in the transcript for the person, but the model never sees them.
     return [
         Turn(speaker="interviewer" if t.speaker == "interviewer" else "candidate", text=t.text)
@@ -104,7 +111,7 @@ def claim_new(
         raise Conflict("This interview is finished; start a new one to keep practising.")
     holder, count = take_guard(runtime, session, row, advance=2)
     human_index = count - 2
-    existing = repo.list_turns(session, interview_id)
+    existing = repo.transcript_rows(session, interview_id)
     persona, rubrics = runtime.snapshots(row)
     now = utcnow()
     human = TurnRow(
@@ -123,7 +130,7 @@ def claim_new(
         status="incomplete",
         created_at=now,
     )
-    repo.add_turns(session, [human, reply])
+    repo.insert_turns(session, [human, reply])
     return Claim(
         interview_id=interview_id,
         holder=holder,

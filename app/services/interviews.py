@@ -15,6 +15,7 @@ from app.grading.report import Report, build_report, report_markdown
 from app.interview.engine import Engine
 from app.interview.errors import Conflict, InvalidInput
 from app.interview.models import Persona, Side, Turn
+from app.services.claims import storable
 from app.services.runtime import Runtime, holder_is_dead, new_holder
 from app.services.views import (
     InterviewOut,
@@ -114,8 +115,8 @@ class InterviewService:
             model=getattr(models.persona, "model", models.backend),
             persona=persona.model_dump(mode="json"),
             rubrics=[r.model_dump(mode="json") for r in rubrics],
-            job_description=request.job_description,
-            resume=request.resume,
+            job_description=storable(request.job_description),
+            resume=storable(request.resume),
             engine_state=state.to_dict(),
             turn_count=len(turns),
             created_at=now,

@@ -35,6 +35,7 @@ class ExchangeResult:
     grades: list[Grade] = field(default_factory=list)
     signals: dict[str, Any] = field(default_factory=dict)
     error: ModelError | None = None
+    grades_saved: bool = False
 
 
 @dataclass
@@ -82,11 +83,14 @@ class TurnService:
         heartbeat = asyncio.create_task(self._heartbeat(claim))
         try:
             try:
-                result = await self._generate(claim, channel)
+                result = await self._generate(claim, channel, grading)
             finally:
                 heartbeat.cancel()
             if grading is not None:
                 result.grades, result.signals = await grading
+                if not result.grades_saved:
+                    grades = result.grades
+                    await self.runtime.run_db(lambda s: self._save_grades(s, claim, grades))
                 channel.event(
                     "grade",
                     json.dumps(
@@ -124,7 +128,12 @@ class TurnService:
             }
         )
 
-    async def _generate(self, claim: Claim, channel: TurnChannel) -> ExchangeResult:
+    async def _generate(
+        self,
+        claim: Claim,
+        channel: TurnChannel,
+        grading: asyncio.Task[tuple[list[Grade], dict[str, Any]]] | None = None,
+    ) -> ExchangeResult:
         settings = self.runtime.settings
         engine = Engine(
             claim.persona,
@@ -154,8 +163,16 @@ class TurnService:
             self.runtime.run_db_now(lambda s: self._save_broken(s, claim, parts))
             raise
         done = final
-        reply = await self.runtime.run_db(lambda s: self._save_reply(s, claim, done))
-        return ExchangeResult(reply=reply)
+        # Grades ready by now (always, with the judge off) share the reply's transaction.
+        grades = grading.result()[0] if grading is not None and grading.done() else None
+
+        def save(session: Session) -> TurnOut:
+            if grades is not None:
+                self._save_grades(session, claim, grades)
+            return self._save_reply(session, claim, done)
+
+        reply = await self.runtime.run_db(save)
+        return ExchangeResult(reply=reply, grades_saved=grades is not None)
 
     def _reply_out(self, claim: Claim, text: str, status: str, fallback: bool) -> TurnOut:
         return turn_out(
@@ -220,9 +237,9 @@ class TurnService:
             log.exception("grading turn %s of interview %s failed", index, claim.interview_id)
             return [], {}
         grades = [g.model_copy(update={"turn_index": index}) for g in grades]
-        await self.runtime.run_db(
-            lambda s: repo.replace_grades(
-                s, claim.interview_id, index, [grade_row(claim.interview_id, g) for g in grades]
-            )
-        )
         return grades, signals
+
+    def _save_grades(self, session: Session, claim: Claim, grades: list[Grade]) -> None:
+        if claim.grade_index is not None and grades:
+            rows = [grade_row(claim.interview_id, g) for g in grades]
+            repo.replace_grades(session, claim.interview_id, claim.grade_index, rows)

@@ -11,6 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, create_engine
 
+# Database work runs on anyio's worker threads (40 by default); one connection for each keeps
+# a burst of turns from queueing on the pool as well as on the threads.
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+
 
 def normalize_url(url: str) -> URL:
     """Pick the driver: ``postgresql://`` (or ``postgres://``) gets psycopg 3, SQLite stays."""
@@ -46,10 +51,17 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
 
 
 @contextmanager

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlmodel import Session
 
 from app.interview.errors import NotFound
 from app.store.tables import GradeRow, InterviewRow, ReportRow, TurnRow
+
+# The statements a turn runs use the Core tables: the same SQL through the ORM costs several
+# times the CPU, and the turn path neither loads nor tracks objects there.
+INTERVIEWS = InterviewRow.__table__  # type: ignore[attr-defined]
+TURNS = TurnRow.__table__  # type: ignore[attr-defined]
+GRADES = GradeRow.__table__  # type: ignore[attr-defined]
+
+
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def ping(session: Session) -> None:
@@ -25,6 +35,9 @@ def add_interview(session: Session, interview: InterviewRow, turns: Iterable[Tur
 
 def get_interview(session: Session, owner: str, interview_id: str) -> InterviewRow:
     """The interview if ``owner`` has it; anyone else's is reported as not found."""
+    if not _ID.fullmatch(interview_id):
+        # Not an id we ever issue; don't send arbitrary bytes to the database.
+        raise NotFound("interview", interview_id[:64])
     row = session.get(InterviewRow, interview_id)
     if row is None or row.owner != owner:
         raise NotFound("interview", interview_id)
@@ -90,15 +103,12 @@ def list_grades(session: Session, interview_id: str) -> list[GradeRow]:
 def replace_grades(
     session: Session, interview_id: str, turn_index: int | None, grades: Iterable[GradeRow]
 ) -> None:
-    where_turn = (
-        GradeRow.turn_index.is_(None)  # type: ignore[union-attr]
-        if turn_index is None
-        else GradeRow.turn_index == turn_index
-    )
-    session.execute(
-        delete(GradeRow).where(GradeRow.interview_id == interview_id, where_turn)  # type: ignore[arg-type]
-    )
-    session.add_all(list(grades))
+    c = GRADES.c
+    where_turn = c.turn_index.is_(None) if turn_index is None else c.turn_index == turn_index
+    session.execute(delete(GRADES).where(c.interview_id == interview_id, where_turn))
+    rows = [grade.model_dump(exclude={"id"}) for grade in grades]
+    if rows:
+        session.execute(insert(GRADES), rows)
 
 
 def get_report(session: Session, interview_id: str) -> ReportRow | None:
@@ -135,34 +145,44 @@ def claim_turn(
     Returns the new ``turn_count``, or None when the guard is held or the interview is not
     active.
     """
-    free = [
-        InterviewRow.inflight_turn.is_(None),  # type: ignore[union-attr]
-        InterviewRow.inflight_since < stale_before,  # type: ignore[operator]
-    ]
+    c = INTERVIEWS.c
+    free = [c.inflight_turn.is_(None), c.inflight_since < stale_before]
     if dead_owner is not None:
-        free.append(InterviewRow.inflight_owner == dead_owner)
-    conditions = [
-        InterviewRow.id == interview_id,
-        InterviewRow.status == "active",
-        or_(*free),
-    ]
+        free.append(c.inflight_owner == dead_owner)
+    conditions = [c.id == interview_id, c.status == "active", or_(*free)]
     if expected_count is not None:
-        conditions.append(InterviewRow.turn_count == expected_count)
-    count = InterviewRow.turn_count
+        conditions.append(c.turn_count == expected_count)
     result = session.execute(
-        update(InterviewRow)
-        .where(*conditions)  # type: ignore[arg-type]
+        update(INTERVIEWS)
+        .where(*conditions)
         .values(
-            inflight_turn=marker if marker is not None else count + advance - 1,
+            inflight_turn=marker if marker is not None else c.turn_count + advance - 1,
             inflight_owner=holder,
             inflight_since=now,
-            turn_count=count + advance,
+            turn_count=c.turn_count + advance,
         )
-        .returning(col(InterviewRow.turn_count))
-        .execution_options(synchronize_session=False)
+        .returning(c.turn_count)
     )
     value = result.scalar_one_or_none()
     return None if value is None else int(value)
+
+
+_TRANSCRIPT = (
+    select(TURNS.c.index, TURNS.c.speaker, TURNS.c.text, TURNS.c.status)
+    .where(TURNS.c.interview_id == bindparam("interview_id"))
+    .order_by(TURNS.c.index)
+)
+
+
+def transcript_rows(session: Session, interview_id: str) -> list[Any]:
+    """(index, speaker, text, status) of every turn in order, as plain rows, not objects."""
+    return list(session.execute(_TRANSCRIPT, {"interview_id": interview_id}).all())
+
+
+def insert_turns(session: Session, turns: Iterable[TurnRow]) -> None:
+    """Insert new turns in one statement, without tracking them (their ids are not read)."""
+    rows = [turn.model_dump(exclude={"id"}) for turn in turns]
+    session.execute(insert(TURNS), rows)
 
 
 def reload_interview(session: Session, interview_id: str) -> InterviewRow:
@@ -183,11 +203,11 @@ def stale_claims(session: Session) -> list[tuple[str, str]]:
 
 
 def refresh_claim(session: Session, interview_id: str, holder: str, now: datetime) -> bool:
+    c = INTERVIEWS.c
     result = session.execute(
-        update(InterviewRow)
-        .where(InterviewRow.id == interview_id, InterviewRow.inflight_owner == holder)  # type: ignore[arg-type]
+        update(INTERVIEWS)
+        .where(c.id == interview_id, c.inflight_owner == holder)
         .values(inflight_since=now)
-        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -196,21 +216,19 @@ def release_turn(
     session: Session, interview_id: str, holder: str, values: dict[str, Any] | None = None
 ) -> bool:
     """Clear the guard if ``holder`` still has it, applying ``values`` in the same statement."""
+    c = INTERVIEWS.c
     result = session.execute(
-        update(InterviewRow)
-        .where(InterviewRow.id == interview_id, InterviewRow.inflight_owner == holder)  # type: ignore[arg-type]
+        update(INTERVIEWS)
+        .where(c.id == interview_id, c.inflight_owner == holder)
         .values(inflight_turn=None, inflight_owner=None, inflight_since=None, **(values or {}))
-        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def update_turn(session: Session, interview_id: str, index: int, **values: Any) -> None:
+    c = TURNS.c
     session.execute(
-        update(TurnRow)
-        .where(TurnRow.interview_id == interview_id, TurnRow.index == index)  # type: ignore[arg-type]
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(TURNS).where(c.interview_id == interview_id, c.index == index).values(**values)
     )
 
 

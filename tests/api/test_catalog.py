@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
+from app.store.db import make_engine
 from tests.api.support import MAYA, SAMUEL
 
 
@@ -51,26 +53,22 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert ready["judge_model"] is None and ready["description"]
 
 
-async def test_readiness_fails_when_the_database_is_gone(client: httpx.AsyncClient) -> None:
-    from fastapi import FastAPI
-
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    app = transport.app
-    assert isinstance(app, FastAPI)
+async def test_readiness_fails_when_the_database_is_gone(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     runtime = app.state.rapport.runtime
-    runtime.db.dispose()
-    real_url = runtime.db.url
-    from app.store.db import make_engine
-
-    runtime.db = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    working = runtime.db
+    runtime.db = make_engine("postgresql://nobody:s3cret@127.0.0.1:1/none")
     try:
         response = await client.get("/readyz")
     finally:
-        runtime.db = make_engine(str(real_url.render_as_string(hide_password=False)))
+        runtime.db.dispose()
+        runtime.db = working
     assert response.status_code == 503
-    assert "unreachable" in response.json()["database"]
-    assert "nobody" not in response.text
+    body = response.json()
+    assert body["status"] == "unavailable" and "unreachable" in body["database"]
+    assert "s3cret" not in response.text and "nobody" not in response.text
+    assert (await client.get("/readyz")).status_code == 200
 
 
 async def test_the_openapi_document_has_examples_and_every_route(

@@ -282,3 +282,21 @@ async def test_a_turn_on_a_finished_interview_is_409_and_changes_nothing(
     late = await client.post(f"/api/interviews/{iid}/turns", json={"text": "One more?"})
     assert late.status_code == 409 and "finished" in late.json()["detail"]
     assert (await client.get(f"/api/interviews/{iid}")).json() == before
+
+
+async def test_text_the_database_cannot_hold_is_cleaned_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    interview = await start(client)
+    raw = b'{"text": "Null\\u0000 and a lone \\ud800 surrogate."}'
+    response = await client.post(
+        f"/api/interviews/{interview['id']}/turns",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json()["human"]["text"] == "Null and a lone ? surrogate."
+    odd = await client.get("/api/interviews/..%00weird")
+    assert odd.status_code == 404
+    far = await client.get("/api/interviews", params={"offset": 10**12})
+    assert far.status_code == 422

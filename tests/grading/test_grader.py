@@ -110,7 +110,7 @@ async def test_signals_only_grades_every_turn_rubric_of_the_side_with_na() -> No
     assert all(g.method == "signals" and g.model is None for g in grades)
     assert all(g.turn_index == 2 for g in grades)
     assert by_id[LISTEN.id].tip == LISTEN.tip
-    assert "Graded from signals" in by_id[LISTEN.id].rationale
+    assert by_id[LISTEN.id].rationale.endswith("Scored from conversation signals.")
     assert by_id[LISTEN.id].evidence and by_id[LISTEN.id].evidence in TURNS[2].text
 
 

@@ -189,3 +189,18 @@ def test_report_round_trips_as_json() -> None:
     out = report()
     again = Report.model_validate_json(out.model_dump_json())
     assert again == out
+
+
+def test_markdown_counts_turns_from_one_while_json_stays_zero_based() -> None:
+    out = report()
+    assert out.best_moment is not None and out.best_moment.turn_index == 2
+    assert out.improvements[1].turn_index == 4
+    text = report_markdown(out)
+    # The web pages call transcript index 2 "Turn 3"; the Markdown must agree.
+    assert "Turn 3, scoring" in text and "Turn 2," not in text
+    assert "**Conversation not interrogation** (2.7/5) (turn 5)" in text
+    assert "(turn 1)" in text  # start-with-their-story at index 0
+    assert "(turn 0)" not in text
+    data = out.model_dump()
+    assert data["best_moment"]["turn_index"] == 2
+    assert [p["turn_index"] for p in data["rubrics"][0]["trend"]] == [2, 4]

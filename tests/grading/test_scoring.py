@@ -60,7 +60,7 @@ def test_a_four_question_turn_never_scores_five() -> None:
         ),
     )
     assert polite.score is not None and polite.score <= 2
-    assert "fires three or more questions" in polite.rationale
+    assert "fired three or more questions" in polite.rationale
 
 
 def test_listening_without_reflection_is_capped() -> None:
@@ -137,7 +137,7 @@ def test_rules_round_half_up_and_clamp() -> None:
     assert rule_score(rubric, {"words": 5})[0] == 3
     assert rule_score(rubric, {"words": 20})[0] == 4  # 3.5 rounds up
     assert rule_score(rubric, {"words": 200})[0] == 5  # clamped
-    assert cap_score(rubric, {"words": 2000}, 5) == (2, ["at most 2: far too long"])
+    assert cap_score(rubric, {"words": 2000}, 5) == (2, ["far too long"])
     assert cap_score(rubric, {"words": 2000}, 1) == (1, [])
 
 

@@ -159,3 +159,26 @@ def test_templates_are_plain_text_and_strict() -> None:
     move = engine.opening(engine.initial_state())
     assert move is not None
     assert "R&D <Labs>" in engine.request_for([], move).messages[0]["content"]
+
+
+async def test_a_small_local_model_gets_a_compact_prompt_that_fits_its_context() -> None:
+    engine = Engine(candidate())
+    model = ScriptedModel()
+    model.backend = "local"  # the embedded backend: a small model with a short context
+    turns = [
+        Turn("interviewer" if i % 2 == 0 else "candidate", "word " * 200 + f"turn {i}?")
+        for i in range(9)
+    ]
+    move = engine.next_move(turns, engine.initial_state())
+    await play(engine, model, turns, move)
+    request = model.requests[-1]
+    system, *window, directive = request.messages
+    assert system["content"].startswith("You are Sam Patel")
+    assert "laid off" not in system["content"]  # no private facts for a model this small
+    assert "pricing batches" not in system["content"]  # nor the whole story sheet
+    assert len(window) == 4
+    assert all(len(m["content"].split()) <= 60 for m in window)
+    assert directive["content"].startswith("Your next turn as Sam Patel: say this in your own")
+    assert move.script in directive["content"]
+    words = sum(len(m["content"].split()) for m in request.messages)
+    assert words < 700  # about 1,000 tokens, leaving room for the reply in 2,048

@@ -18,6 +18,7 @@ from app.llm.factory import start_models
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(900),  # a busy 2-core machine runs the 135M model at ~10 tokens/s
     pytest.mark.skipif(
         importlib.util.find_spec("llama_cpp") is None,
         reason="llama-cpp-python is not installed (pip install 'rapport[local]')",
@@ -35,7 +36,7 @@ PERSONA = ChatRequest(
         {"role": "user", "content": "Hi Maya, I'm Sam. Thanks for having me."},
     ],
     temperature=0.2,
-    max_tokens=48,
+    max_tokens=32,
 )
 JUDGE = ChatRequest(
     messages=[
@@ -51,7 +52,7 @@ JUDGE = ChatRequest(
     ],
     purpose="judge",
     temperature=0.0,
-    max_tokens=96,
+    max_tokens=64,
 )
 SCHEMA = {
     "type": "object",
@@ -91,14 +92,14 @@ async def test_concurrent_requests_queue_instead_of_cutting_each_other_off(
 ) -> None:
     models = await start_models(settings)
     try:
-        short = ChatRequest(messages=PERSONA.messages, temperature=0.0, max_tokens=16)
+        short = ChatRequest(messages=PERSONA.messages, temperature=0.0, max_tokens=10)
 
-        async def turn() -> str:
-            return "".join([piece async for piece in models.persona.stream(short)])
+        async def turn() -> list[str]:
+            return [piece async for piece in models.persona.stream(short)]
 
         replies = await asyncio.gather(*(turn() for _ in range(3)))
-        assert all(reply.strip() for reply in replies)
-        assert len(set(replies)) == 1  # temperature 0: a queued request is not a truncated one
+        # An interrupted reply ends after a token or two; a queued one runs its course.
+        assert all(len(pieces) >= 5 for pieces in replies), replies
     finally:
         await models.aclose()
 

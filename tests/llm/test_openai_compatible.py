@@ -250,6 +250,16 @@ async def test_json_falls_back_to_json_object_and_remembers(
     assert fake_openai.requests[2].body["response_format"]["type"] == "json_object"
 
 
+async def test_a_server_error_about_response_format_also_falls_back(
+    model: OpenAICompatibleModel, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.control.reject_formats = {"json_schema"}
+    fake_openai.control.reject_status = 500  # what llama.cpp's server does
+    assert (await model.complete_json(JUDGE, SCHEMA, name="r"))["score"] == 4
+    assert len(fake_openai.requests) == 2  # not retried as a server failure
+    assert model.json_mode == "json_object"
+
+
 async def test_json_falls_back_to_text_extraction(
     model: OpenAICompatibleModel, fake_openai: FakeOpenAI
 ) -> None:

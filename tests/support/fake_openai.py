@@ -19,7 +19,8 @@ requests for that model name):
   wrong_json   valid JSON that breaks the judge's schema
   empty        a reply with no text
   long         a reply of ``tokens`` words (default 5000)
-``reject_formats`` lists response_format types answered with 400, like a server lacking them.
+``reject_formats`` lists response_format types answered with ``reject_status`` (400), like a
+server lacking them (llama.cpp answers 500).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class Control:
         self.gap_ms = gap_ms
         self.json_reply: dict[str, Any] = dict(DEFAULT_JSON)
         self.reject_formats: set[str] = set()
+        self.reject_status = 400
         self.requests: list[Recorded] = []
         self.record = True
         self._queue: deque[Behaviour] = deque()
@@ -120,6 +122,7 @@ class Control:
             self._queue.clear()
             self.requests.clear()
             self.reject_formats = set()
+            self.reject_status = 400
             self.json_reply = dict(DEFAULT_JSON)
 
     def next(self, body: dict[str, Any]) -> Behaviour:
@@ -137,7 +140,7 @@ class Control:
         """Apply a POST /_control body."""
         if data.get("reset"):
             self.reset()
-        for key in ("tokens", "gap_ms", "json_reply"):
+        for key in ("tokens", "gap_ms", "json_reply", "reject_status"):
             if key in data:
                 setattr(self, key, data[key])
         if "reject_formats" in data:
@@ -212,7 +215,7 @@ def build_app(control: Control) -> Starlette:
         if fmt in control.reject_formats:
             return JSONResponse(
                 {"error": {"message": f"response_format {fmt} is not supported", "code": 400}},
-                status_code=400,
+                status_code=control.reject_status,
             )
         kind = behaviour.kind
         if kind == "rate_limit":

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -129,6 +130,67 @@ def browser() -> Iterator[object]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+class Visit:
+    """A browser page on the test server that remembers every URL it asked for."""
+
+    def __init__(self, browser: Any, server: Server, viewport: dict[str, int], **options: Any):
+        self.server = server
+        self.viewport = viewport
+        self.context = browser.new_context(viewport=viewport, **options)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.server.base_url + path)
+
+    def shoot(self, screenshots: Path, name: str, *, full_page: bool = True) -> None:
+        """Save the page at phone and desktop widths; the last size set stays."""
+        for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(viewport)
+            if full_page:
+                # A window as tall as the page, so sticky bars sit where a reader sees them.
+                height = self.page.evaluate("document.documentElement.scrollHeight")
+                self.page.set_viewport_size({"width": viewport["width"], "height": height})
+            else:
+                self.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            path = screenshots / f"{name}-{label}-{viewport['width']}.png"
+            self.page.screenshot(path=str(path))
+        self.page.set_viewport_size(self.viewport)
+
+    def close(self) -> None:
+        self.context.close()
+
+    def outside_requests(self) -> list[str]:
+        local = (self.server.base_url + "/", "data:", "blob:", "about:")
+        return [url for url in self.requests if not url.startswith(local)]
+
+
+@pytest.fixture
+def visit(browser: Any, server: Server) -> Iterator[Visit]:
+    session = Visit(browser, server, DESKTOP)
+    yield session
+    session.close()
+    assert session.outside_requests() == []
+    assert session.errors == []
+
+
+@pytest.fixture
+def phone_visit(browser: Any, server: Server) -> Iterator[Visit]:
+    session = Visit(browser, server, PHONE, has_touch=True)
+    yield session
+    session.close()
+    assert session.outside_requests() == []
+    assert session.errors == []
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

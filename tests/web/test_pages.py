@@ -100,3 +100,16 @@ async def test_login_page_only_redirects_to_local_paths(client: httpx.AsyncClien
     for target in ("//evil.example", "https://evil.example", "/\\evil.example"):
         away = await client.get("/login", params={"next": target})
         assert away.headers["location"] == "/", target
+
+
+async def test_report_of_an_interview_ended_at_once(client: httpx.AsyncClient) -> None:
+    personas = (await client.get("/api/personas", params={"side": "interviewer"})).json()
+    created = await client.post("/api/interviews", json={"persona_id": personas[0]["id"]})
+    interview_id = created.json()["id"]
+    assert (await client.post(f"/api/interviews/{interview_id}/finish")).status_code == 200
+    report = await client.get(f"/interviews/{interview_id}/report")
+    assert report.status_code == 200
+    assert "Take a turn to see how your scores move." in report.text
+    transcript = await client.get(f"/interviews/{interview_id}")
+    assert "This interview has ended." in transcript.text
+    assert 'id="composer"' not in transcript.text

@@ -249,52 +249,6 @@
     textarea.focus();
   }
 
-  // ---- SSE over fetch ----
-
-  function parseBlock(block) {
-    var event = "message";
-    var lines = [];
-    block.split("\n").forEach(function (line) {
-      if (!line || line.charAt(0) === ":") return;
-      var colon = line.indexOf(":");
-      var field = colon === -1 ? line : line.slice(0, colon);
-      var value = colon === -1 ? "" : line.slice(colon + 1);
-      if (value.charAt(0) === " ") value = value.slice(1);
-      if (field === "event") event = value;
-      else if (field === "data") lines.push(value);
-    });
-    if (!lines.length) return null;
-    var payload;
-    try {
-      payload = JSON.parse(lines.join("\n"));
-    } catch (e) {
-      payload = { text: lines.join("\n") };
-    }
-    return { event: event, data: payload };
-  }
-
-  async function readEvents(response, onEvent) {
-    var reader = response.body.getReader();
-    var decoder = new TextDecoder();
-    var buffer = "";
-    for (;;) {
-      var chunk = await reader.read();
-      if (chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
-      var cut;
-      while ((cut = buffer.indexOf("\n\n")) !== -1) {
-        var parsed = parseBlock(buffer.slice(0, cut));
-        buffer = buffer.slice(cut + 2);
-        if (parsed) onEvent(parsed.event, parsed.data);
-      }
-    }
-    buffer += decoder.decode();
-    if (buffer.trim()) {
-      var last = parseBlock(buffer.replace(/\r\n?/g, "\n"));
-      if (last) onEvent(last.event, last.data);
-    }
-  }
-
   function retryUrlFor(index) {
     return data.turns_url + "/" + index + "/retry";
   }
@@ -305,7 +259,7 @@
     var streamed = "";
     var outcome = null;
 
-    await readEvents(response, function (event, payload) {
+    await window.RapportSSE.read(response, function (event, payload) {
       if (event === "turn") {
         human.saved = true;
         if (human.li) {

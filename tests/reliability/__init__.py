@@ -1,0 +1,1 @@
+"""Rapport under model faults, crashes and load."""

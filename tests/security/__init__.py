@@ -1,0 +1,1 @@
+"""Rapport against hostile input, injection and unauthorised callers."""
