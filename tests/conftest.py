@@ -29,12 +29,18 @@ def _postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated to head once per session: a fresh PostgreSQL schema when
-    TEST_DATABASE_URL is set, else a SQLite file that each test copies."""
+# Storage and API tests run on SQLite always, and on PostgreSQL too when TEST_DATABASE_URL is set.
+DATABASES = ["sqlite", *(["postgresql"] if _postgres_url() else [])]
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def migrated_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database migrated to head once per session: a SQLite file that each test copies, or
+    a fresh PostgreSQL schema that each test empties."""
     base = _postgres_url()
-    if base is None:
+    if request.param == "sqlite" or base is None:
         path = tmp_path_factory.mktemp("db") / "template.db"
         engine = make_engine(f"sqlite:///{path}")
         upgrade(engine)

@@ -41,6 +41,10 @@ TARGETS: dict[str, tuple[str, str]] = {
 }
 
 
+# Signals that speak for the same thing, so a rationale does not say it twice.
+SAME_AS = {"stacked_questions": "questions_in_turn", "reflections_in_turn": "reflects"}
+
+
 @dataclass(frozen=True)
 class Reason:
     """One clause of a rationale and the signals it speaks for (to avoid saying a thing twice)."""
@@ -74,10 +78,11 @@ def _distinct(reasons: Iterable[Reason]) -> list[Reason]:
         text = reason.text.strip()
         if not text or any(text == k.text for k in kept):
             continue
-        if reason.signals and reason.signals <= covered:
+        names = {SAME_AS.get(n, n) for n in reason.signals}
+        if names and names <= covered:
             continue
         kept.append(reason)
-        covered |= reason.signals
+        covered |= names
     return kept
 
 
@@ -97,8 +102,11 @@ def rationale(
     if not worked and not lacking:
         where = "this turn" if scope == "turn" else "the conversation"
         return f"Nothing in {where} stood out either way for this rubric."
-    parts = [lacking, worked] if score <= 2 else [worked, lacking]
-    return " ".join(p for p in parts if p)
+    if score <= 2:
+        # Lead with what to fix; what worked comes second, as a coach would soften it.
+        return " ".join(p for p in [lacking, f"On the plus side, {worked[:1].lower()}{worked[1:]}"
+                                    if worked else ""] if p)
+    return " ".join(p for p in [worked, lacking] if p)
 
 
 def capped(score: int, reasons: Sequence[str]) -> str:

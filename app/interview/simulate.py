@@ -42,8 +42,8 @@ async def simulate(
 ) -> list[Turn]:
     """Run an interview of at most ``turns`` turns and return the transcript.
 
-    The interviewer opens and, on its last turn within the budget, closes; the run stops
-    early when the interviewer has closed.
+    The interviewer opens and, on its last turn within the budget, closes, so the transcript
+    always ends with the interviewer's goodbye (with an even budget, one turn short of it).
     """
     if interviewer.side != "interviewer":
         raise InvalidInput("interviewer", f"'{interviewer.id}' is a candidate persona")
@@ -71,7 +71,7 @@ async def simulate(
             record(await speak(answering, candidate_model, transcript, move), move)
             continue
         # Close on the interviewer's last turn so every transcript ends like an interview.
-        last_chance = len(transcript) + 2 > turns
+        last_chance = len(transcript) + 3 > turns  # no room for another question and answer
         move = asking.next_move(transcript, states["interviewer"], ending=last_chance)
         record(await speak(asking, interviewer_model, transcript, move), move)
         if move.kind == "close":
