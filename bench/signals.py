@@ -1,6 +1,6 @@
 """Signals speed: microseconds per turn on a 40-turn interview, the way live grading calls them.
 
-    python -m bench.signals [--turns 40] [--rounds 30] [--out bench/results/signals.md]
+    python -m bench.signals [--turns 40] [--rounds 30] [--whole 300] [--out FILE.md]
 
 The transcript alternates interviewer and candidate turns taken from the calibration labels
 (real-length, varied text). Each round clears the text caches, then calls ``turn_signals`` for
@@ -8,6 +8,10 @@ turn 0, 1, … 39 in order with every stock phrase of the side and three hidden 
 service does after each message. "Cold" is that first call per turn (each turn analysed once);
 "warm" repeats a call whose texts are cached. CPU time is measured too, because wall time on a
 shared machine includes waiting for a core.
+
+"Whole" grades a --whole-turn transcript at once, the way ``Grader.grade_transcript`` and
+``rapport grade`` do: ``transcript_signals`` (one pass) against calling ``turn_signals`` for each
+interviewer turn (which re-reads the conversation before every turn), texts cached in both.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from app.grading import text as text_analysis
 from app.grading.calibrate import load_labels
 from app.grading.rubrics import RubricCatalog
-from app.grading.signals import clear_memo, session_signals, turn_signals
+from app.grading.signals import clear_memo, session_signals, transcript_signals, turn_signals
 from app.interview.models import HiddenFact, Side, Turn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +73,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--turns", type=int, default=40)
     p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--whole", type=int, default=300, help="turns in the whole-transcript run")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "signals.md"))
     args = p.parse_args()
 
@@ -98,6 +103,20 @@ def main() -> None:
         session_signals(turns, "interviewer", FACTS, stock_phrases=stock["interviewer"])
         session_ms.append((time.perf_counter() - start) * 1e3)
 
+    long = transcript(args.whole)
+    side_stock = stock["interviewer"]
+    transcript_signals(long, hidden_facts=FACTS, stock_phrases=side_stock)  # cache the texts
+    per_turn_ms, batch_ms = [], []
+    for _ in range(3):
+        clear_memo()
+        cpu = time.thread_time()
+        for i in range(0, len(long), 2):
+            turn_signals(long, i, hidden_facts=FACTS, stock_phrases=side_stock)
+        per_turn_ms.append((time.thread_time() - cpu) * 1e3)
+        cpu = time.thread_time()
+        transcript_signals(long, hidden_facts=FACTS, stock_phrases=side_stock)
+        batch_ms.append((time.thread_time() - cpu) * 1e3)
+
     reference = []
     for _ in range(200):
         cpu = time.thread_time()
@@ -111,6 +130,8 @@ def main() -> None:
         "warm_us": statistics.median(warm_wall),
         "session_ms": statistics.median(session_ms),
         "reference_us": statistics.median(reference),
+        "per_turn_ms": statistics.median(per_turn_ms),
+        "batch_ms": statistics.median(batch_ms),
     }
     print(f"transcript: {len(turns)} turns, {words} words; {args.rounds} rounds")
     print(
@@ -119,6 +140,10 @@ def main() -> None:
     )
     print(f"turn_signals, warm (texts cached): median {row['warm_us']:.0f} µs/turn")
     print(f"session_signals, cold: median {row['session_ms']:.1f} ms for the whole transcript")
+    print(
+        f"whole {len(long)}-turn transcript, CPU: turn_signals per interviewer turn "
+        f"{row['per_turn_ms']:.0f} ms; transcript_signals {row['batch_ms']:.0f} ms"
+    )
     print(
         f"machine reference: sum(range(1000)) takes {row['reference_us']:.1f} µs of CPU here "
         "(about 8-12 µs on a current laptop core)"
@@ -130,15 +155,16 @@ def main() -> None:
         out.write_text(
             "# Signals speed (bench/signals.py)\n\n"
             "| date (UTC) | python | turns | median µs/turn | p95 µs/turn | CPU µs/turn "
-            "| warm µs/turn | session ms | reference µs |\n"
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+            "| warm µs/turn | session ms | reference µs | whole: per-turn ms | whole: batch ms |\n"
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     with out.open("a") as handle:
         handle.write(
             f"| {stamp} | {platform.python_version()} | {len(turns)} | {row['median_us']:.0f} "
             f"| {row['p95_us']:.0f} | {row['median_cpu_us']:.0f} | {row['warm_us']:.0f} "
-            f"| {row['session_ms']:.1f} | {row['reference_us']:.1f} |\n"
+            f"| {row['session_ms']:.1f} | {row['reference_us']:.1f} "
+            f"| {row['per_turn_ms']:.0f} | {row['batch_ms']:.0f} |\n"
         )
     print(f"row appended to {out}")
 

@@ -99,7 +99,39 @@ async def _stream(service: ServiceDep, show: Performance, model: str) -> AsyncIt
     yield "[DONE]"
 
 
-@router.post("/chat/completions")
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorOut(BaseModel):
+    """Errors in the shape OpenAI clients parse."""
+
+    error: OpenAIErrorDetail
+
+
+def _error_doc(description: str) -> dict[str, Any]:
+    return {"model": OpenAIErrorOut, "description": description}
+
+
+@router.post(
+    "/chat/completions",
+    responses={
+        200: {
+            "description": "A chat.completion, or with `stream: true` server-sent "
+            "chat.completion.chunk events ending in `[DONE]`.",
+            "content": {"text/event-stream": {"example": 'data: {"object": '
+                                              '"chat.completion.chunk", ...}\n\ndata: [DONE]'}},
+        },
+        401: _error_doc("a key is needed, or the key is not valid"),
+        404: _error_doc("no persona with that id; the message lists the valid ids"),
+        422: _error_doc("bad input; param names the field"),
+        502: _error_doc("the model answered badly"),
+        503: _error_doc("the model is unreachable; try again"),
+    },
+)
 async def chat_completions(
     body: ChatCompletionIn, service: ServiceDep, _user: CurrentUser
 ) -> Any:

@@ -196,7 +196,9 @@ def _first_name(condition: str) -> str:
 
 
 def _names(condition: str) -> frozenset[str]:
-    return frozenset(parse(condition).names)
+    """The signals a condition is about; "not callback" in it only narrows when it applies."""
+    clauses = [c for group in parse(condition).any_of for c in group]
+    return frozenset(c.name for c in clauses if not c.negate) or frozenset(parse(condition).names)
 
 
 def signals_grade(
@@ -224,10 +226,14 @@ def signals_grade(
     capped = min([score, *(cap.max_score for cap in caps)])
     ranked = sorted(fired, key=lambda rule: -abs(rule.add))
     good = [Reason(r.reason, _names(r.when)) for r in ranked if r.add > 0 and r.reason]
-    bad = [Reason(r.reason, _names(r.when)) for r in ranked if r.add < 0 and r.reason]
-    bad += [Reason(c.reason, _names(c.when)) for c in caps if c.reason]
+    lost = [Reason(r.reason, _names(r.when)) for r in ranked if r.add < 0 and r.reason]
+    # A cap that bit decides the score, so it is said first; then the biggest deduction and
+    # the most useful thing the turn left out.
+    bad = [Reason(c.reason, _names(c.when)) for c in caps if c.reason] + lost[:1]
     if capped < 5:
-        bad += missed_targets(rubric.signals, view)
+        said = frozenset().union(*(r.signals for r in lost))
+        bad += [m for m in missed_targets(rubric.signals, view) if not m.signals <= said]
+    bad += lost[1:]
     drivers = [_first_name(r.when) for r in ranked]
     drivers += [_first_name(c.when) for c in rubric.caps if holds(c.when, view)]
     drivers += list(rubric.signals)

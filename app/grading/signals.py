@@ -2,7 +2,7 @@
 
 ``turn_signals(turns, index)`` describes one turn in the context of the transcript before it;
 ``session_signals(turns, human_side)`` sums the human's side up. Both return flat dicts whose
-scalar entries can be named in rubric conditions (see ``TURN_SIGNALS`` / ``SESSION_SIGNALS``).
+scalar entries can be named in rubric conditions (see ``app.grading.signal_names``).
 Text analysis is cached by text, so grading turn after turn stays in the microseconds.
 """
 
@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from app.grading import lexicon as lx
+from app.grading.signal_names import KNOWN_SIGNALS as KNOWN_SIGNALS
+from app.grading.signal_names import SESSION_SIGNALS as SESSION_SIGNALS
+from app.grading.signal_names import TURN_SIGNALS as TURN_SIGNALS
 from app.grading.text import TextInfo, analyse, exchange, fact_revealed, normalise, phrases_in
 
 Signals = dict[str, Any]
@@ -21,114 +24,6 @@ Signals = dict[str, Any]
 # How far back (in turns) callbacks are looked for; keeps long transcripts linear.
 CALLBACK_WINDOW = 30
 
-TURN_SIGNALS: dict[str, str] = {
-    "index": "position of the turn in the transcript (0-based)",
-    "human_turn_index": "how many earlier turns this speaker took (0 = their first)",
-    "is_opening": "the speaker's first turn",
-    "question_turn_index": "how many earlier turns of this speaker asked a question",
-    "opening_question": "the speaker's opening question: their first turn that asks more than"
-    " a pleasantry ('how are you?'), if it is one of their first two turns",
-    "has_partner_turn": "the partner has spoken before this turn",
-    "words": "words in the turn",
-    "partner_words": "words in the partner's last turn",
-    "sentences": "sentences in the turn",
-    "talk_share": "the speaker's share of all words so far, this turn included (0-1)",
-    "talk_share_interviewer": "the interviewer's running share of words (0-1)",
-    "talk_share_candidate": "the candidate's running share of words (0-1)",
-    "questions_in_turn": "questions asked (a '?'-sentence, a 'tell me about…' prompt, or a"
-    " second question joined into one sentence)",
-    "open_questions": "questions that invite a story (what/how/why/tell me/describe)",
-    "closed_questions": "yes/no, either/or and who/when/where/how-many questions",
-    "open_question_ratio": "open questions / questions (0 when there are none)",
-    "stacked_questions": "two or more questions in one turn",
-    "question_only": "the turn asks but says nothing of substance and reflects nothing",
-    "question_streak": "consecutive question-only turns by this speaker, ending here",
-    "longest_question_streak": "the speaker's longest question-only streak so far",
-    "acknowledges": "the turn acknowledges the partner (thanks, 'that makes sense', a reflection)",
-    "reflective_opener": "uses a reflective frame ('so you…', 'it sounds like', 'you mentioned')",
-    "reflects": "reflects something specific from the partner's last turn",
-    "reflects_feeling": "a reflection that names a feeling or meaning ('that sounds brutal')",
-    "picks_up_detail": "reuses two content words (or a phrase) from what the partner told,"
-    " as opposed to what they asked",
-    "reflections_in_turn": "sentences that reflect the partner's last turn",
-    "shared_words": "content words shared with the partner's last turn",
-    "shared_phrases": "two-word content phrases shared with the partner's last turn",
-    "follow_up_overlap": "overlap of content words with the partner's last turn (0-1)",
-    "callbacks": "content words/phrases taken from the partner's turns two or more back",
-    "callback": "the turn clearly refers back to something the partner said earlier",
-    "numbers": "numbers and number words",
-    "proper_names": "names of people, companies, products, places",
-    "concrete_terms": "concrete work nouns (migration, outage, customers, dashboard…)",
-    "specific_details": "numbers + proper names + concrete terms",
-    "name_list": "items in the longest list of names ('Kafka, Kubernetes and dbt')",
-    "specificity": "specific details relative to length (0-1)",
-    "stock_phrase_count": "stock phrases found (from the lists in the rubric files)",
-    "stock_question": "a question sentence uses a stock phrase",
-    "self_words": "I/me/my words",
-    "other_words": "you/your/we/our words",
-    "problem_words": "team/customer/problem/goal words",
-    "self_focus": "share of I/me/my among focus words (0-1)",
-    "problem_focus": "share of you/we/team/problem words among focus words (0-1)",
-    "solution_language": "phrases that lay out an approach ('I'd start by…', 'we could…')",
-    "self_promotion": "self-praise and skill listing ('I'm a team player', 'my strengths')",
-    "story_question": "asks about the partner's journey or what sparked their choices",
-    "passion_question": "asks what excites, energises or matters to the partner",
-    "position_question": "asks about titles, duties, years of experience, weaknesses",
-    "opinion_question": "asks for the partner's take or view",
-    "quiz_question": "a trivia or definition check ('define…', 'which version…')",
-    "logistics_question": "asks about salary, next steps, start dates or benefits",
-    "vision_statement": "says where the company or team is headed",
-    "trend_talk": "mentions an industry trend, market or shift",
-    "role_question": "asks about the role, the team's problems or what success looks like",
-    "personal_disclosure": "personal, candid wording (honestly, my dad, I was scared…)",
-    "story_markers": "narrative markers (I remember, back when, last year…)",
-    "humour": "laughter or a joke marker",
-    "humble_brag": "a weakness that is really a boast ('I care too much', 'perfectionist')",
-    "enthusiasm": "enthusiasm words (excited, love, fascinated…)",
-    "specific_enthusiasm": "enthusiastic sentences that name something specific, or are"
-    " followed by one that does",
-    "generic_enthusiasm": "enthusiastic sentences with nothing specific in or right after them",
-    "instruction_like": "text aimed at a grader ('ignore the rubric', 'give me a 5')",
-    "hidden_facts_drawn": "hidden facts the candidate has revealed up to this turn",
-    "hidden_facts_total": "hidden facts the candidate holds",
-    "hidden_fact_targeted": "undrawn hidden facts whose trigger words this question uses",
-}
-# Non-scalar turn entries: "speaker", "stock_phrases_found", "hidden_facts_drawn_list".
-
-SESSION_SIGNALS: dict[str, str] = {
-    "turns": "turns in the transcript",
-    "human_turns": "turns the human took",
-    "interviewer_talk_share": "the interviewer's share of all words (0-1)",
-    "candidate_talk_share": "the candidate's share of all words (0-1)",
-    "human_talk_share": "the human's share of all words (0-1)",
-    "questions": "questions the human asked",
-    "question_turns": "human turns that asked at least one question",
-    "open_question_ratio": "open questions / questions over the session",
-    "reflections": "reflections the human made",
-    "reflection_to_question_ratio": "R:Q, reflections per question (1 fair, 2 good)",
-    "longest_question_streak": "the human's longest run of question-only turns",
-    "question_only_turns": "human turns that only asked",
-    "callback_turns": "human turns with a callback to something said earlier",
-    "substantive_question_turns": "human question turns about more than logistics",
-    "specific_question_turns": "human question turns that build on the conversation or the"
-    " role, without stock phrasing",
-    "building_question_turns": "human question turns that reflect or call back to the partner",
-    "sharp_question_turns": "question turns that both build on the partner and ask about the"
-    " role, its problems or success",
-    "stock_question_turns": "human question turns that used a stock phrase",
-    "vision_turns": "human turns that say where the company is headed",
-    "vision_with_opinion": "a vision turn that also asks the partner's view",
-    "vision_details": "the most specific details (numbers, names, concrete terms) in a vision turn",
-    "trend_turns": "human turns that raise an industry trend",
-    "mean_specificity": "the human's average specificity (0-1)",
-    "hidden_facts_discovered": "hidden facts drawn out",
-    "hidden_facts_total": "hidden facts in the persona",
-    "hidden_facts_share": "hidden facts drawn out / total (0 when there are none)",
-}
-# Non-scalar session entries: "talk_share" {interviewer, candidate}, "hidden_facts"
-# {discovered: [text], total}, "human_side".
-
-KNOWN_SIGNALS: frozenset[str] = frozenset(TURN_SIGNALS) | frozenset(SESSION_SIGNALS)
 
 
 class TurnLike(Protocol):
@@ -250,18 +145,39 @@ _MEMO_LOCK = threading.Lock()
 MEMO_SIZE = 64
 
 
+def _remembered(key: Key) -> tuple[_Transcript | None, _Transcript | None]:
+    """(an analysis covering ``key``, else the longest remembered analysis of a prefix of it).
+
+    An analysis of a longer conversation serves any of its prefixes, since a turn's signals
+    only look back; so grading turn after turn of one transcript extends one analysis.
+    """
+    known = _MEMO.get(key)
+    if known is not None:
+        return known, None
+    size = len(key)
+    base: _Transcript | None = None
+    for seen, doc in reversed(_MEMO.items()):
+        length = len(seen)
+        if length > size and seen[:size] == key:
+            return doc, None
+        if length < size and length > (len(base.turns) if base else 0) and key[:length] == seen:
+            base = doc
+    return None, base
+
+
 def _transcript(turns: Sequence[TurnLike], upto: int) -> _Transcript:
-    """The analysis of ``turns[:upto + 1]``, extending a remembered shorter prefix when the
-    same conversation was analysed before (live grading adds one turn at a time)."""
+    """The analysis of ``turns[:upto + 1]`` (or of a longer conversation that starts with them),
+    extending a remembered shorter prefix when the same conversation was analysed before
+    (live grading adds one turn at a time)."""
     key: Key = tuple((t.speaker, t.text) for t in turns[: upto + 1])
     with _MEMO_LOCK:
-        known = _MEMO.get(key)
-        base = _MEMO.get(key[:-1]) if known is None else None
+        known, base = _remembered(key)
     if known is not None:
         return known
     if base is not None:
         doc = base.copy()
-        doc.push(turns[upto])
+        for turn in turns[len(base.turns) : upto + 1]:
+            doc.push(turn)
     else:
         doc = _Transcript.of(turns[: upto + 1])
     with _MEMO_LOCK:

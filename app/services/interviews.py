@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -321,11 +322,22 @@ class InterviewService:
         for turn in interview.turns:
             who = "you" if turn.speaker == interview.human_side else persona.name[:30]
             note = "" if turn.status == "complete" else f", reply {turn.status}"
-            text = turn.text.strip() or "(no text)"
+            text = markdown_turn_text(turn.text) or "(no text)"
             # The format `rapport grade` reads back: "**Speaker (who):** text".
             lines.append(f"**{turn.speaker.capitalize()} ({who}{note}):** {text}")
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+
+# A line inside a turn that reads as a speaker label, a heading or a rule would start a forged
+# turn, or vanish, when `rapport grade` reads the file back; a leading backslash keeps it text.
+_MD_STRUCTURE = re.compile(r"^\s*(?:[-*+>#_`=|]|(?:interviewer|candidate)\b)", re.IGNORECASE)
+
+
+def markdown_turn_text(text: str) -> str:
+    first, *rest = text.strip().splitlines() or [""]
+    escaped = [f"\\{line.lstrip()}" if _MD_STRUCTURE.match(line) else line for line in rest]
+    return "\n".join([first, *escaped])
 
 
 def dumps(data: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
@@ -23,7 +24,7 @@ from app.grading.rubrics import RubricCatalog
 from app.interview.models import Persona
 from app.interview.personas import PersonaCatalog
 from app.llm.factory import ModelSet
-from app.store.db import transaction
+from app.store.db import is_sqlite, transaction
 from app.store.tables import InterviewRow
 
 T = TypeVar("T")
@@ -73,6 +74,7 @@ class Runtime:
     stale_after: float = 60.0
     heartbeat: float = 10.0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
     _snapshots: OrderedDict[str, tuple[Persona, list[Rubric]]] = field(
         default_factory=OrderedDict
     )
@@ -100,7 +102,16 @@ class Runtime:
             with transaction(self.db) as session:
                 return work(session)
 
-        return await anyio.to_thread.run_sync(unit)
+        return await anyio.to_thread.run_sync(unit, limiter=self._db_limiter())
+
+    def _db_limiter(self) -> anyio.CapacityLimiter:
+        # SQLite runs one writer at a time. With the thread pool's 40 threads all queueing on
+        # its file lock, a lock holder starved of the GIL under load made others give up
+        # ("database is locked"); queueing here instead keeps one transaction per process in
+        # flight. PostgreSQL gets as many as its connection pool holds.
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1 if is_sqlite(self.db.url) else 20)
+        return self._limiter
 
     def run_db_now(self, work: Callable[[Session], T]) -> T:
         with transaction(self.db) as session:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,12 @@ from sqlmodel import Session, create_engine
 # a burst of turns from queueing on the pool as well as on the threads.
 POOL_SIZE = 10
 POOL_OVERFLOW = 30
+
+# SQLite takes one writer at a time and its busy handler polls with growing sleeps, so under a
+# burst of turns a thread can lose every race until busy_timeout runs out ("database is
+# locked"). Queueing this process's transactions on a lock keeps them fair; busy_timeout still
+# covers other processes sharing the file.
+_SQLITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def normalize_url(url: str) -> URL:
@@ -58,6 +66,7 @@ def make_engine(url: str) -> Engine:
             max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        _SQLITE_LOCKS[engine] = threading.RLock()
         return engine
     return create_engine(
         parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
@@ -67,7 +76,9 @@ def make_engine(url: str) -> Engine:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One short unit of work: commit when the block succeeds, roll back when it raises."""
-    with Session(engine, expire_on_commit=False) as session:
+    lock = _SQLITE_LOCKS.get(engine)
+    queue: AbstractContextManager[object] = lock if lock is not None else nullcontext()
+    with queue, Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -143,7 +143,8 @@ async def test_malformed_twice_falls_back_to_signals_and_says_why() -> None:
     out = await grade(judge)
     assert len(model.requests) == 2
     assert out.score == FALLBACK.score and out.method == "signals" and out.model is None
-    assert "malformed twice" in out.rationale and "Scored from conversation signals" in out.rationale
+    assert "malformed twice" in out.rationale
+    assert "Scored from conversation signals" in out.rationale
     assert "score must be" not in out.rationale  # validation details stay in the log
 
 

@@ -1,4 +1,4 @@
-"""Signals-only grades: rules, caps, N/A, a verbatim quote and a rationale naming the signals."""
+"""Signals-only grades: rules, caps, N/A, a verbatim quote and a rationale in plain words."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.support import ANSWER, SSE, kinds, parse_events, start
 from tests.reliability.conftest import PERSONA_MODEL
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI, free_port
 
 Events = list[tuple[str, Any]]
 
@@ -247,3 +247,21 @@ async def test_a_misbehaving_judge_falls_back_to_signals(
     assert [g for g in saved["turns"][1]["grades"] if g["score"] is not None] == grades
     after = await openai_client.post(f"/api/interviews/{iid}/turns", json={"text": "Next one."})
     assert after.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "backend_changes",
+    [{"openai_base_url": f"http://127.0.0.1:{free_port()}/v1", "max_retries": 1}],
+)
+async def test_a_model_server_that_is_not_running_is_reported(
+    openai_client: httpx.AsyncClient,
+) -> None:
+    iid = (await start(openai_client))["id"]
+    events = await take_turn(openai_client, iid)
+    error = events[-1][1]
+    assert events[-1][0] == "error" and "OPENAI_BASE_URL" in error["message"]
+    assert error["retry_url"] == f"/api/interviews/{iid}/turns/2/retry"
+    saved = (await openai_client.get(f"/api/interviews/{iid}")).json()
+    assert saved["turns"][1]["text"] == ANSWER and saved["turn_in_flight"] is None
+    again = await openai_client.post(error["retry_url"])
+    assert again.status_code == 503 and again.json()["retry_url"] == error["retry_url"]

@@ -1,0 +1,102 @@
+"""Whole transcripts are read once: the batch signals match the per-turn ones, in linear work."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import PROJECT_ROOT
+from app.grading import signals as signals_module
+from app.grading.calibrate import load_labels
+from app.grading.grader import Grader
+from app.grading.rubrics import RubricCatalog
+from app.grading.signals import TranscriptAnalysis, clear_memo, transcript_signals, turn_signals
+from app.interview.models import HiddenFact, Side, Turn
+
+CATALOG = RubricCatalog.from_dir(PROJECT_ROOT / "rubrics")
+FACTS = [
+    HiddenFact(text="I was laid off in March after the Ferrous acquisition", triggers=["leave"]),
+    HiddenFact(text="I turned down a promotion to stay hands-on", triggers=["promotion"]),
+]
+
+
+def long_transcript(n: int) -> list[Turn]:
+    """Real turns from the labelled set, alternating sides, with the facts let slip midway."""
+    pools: dict[Side, list[str]] = {"interviewer": [], "candidate": []}
+    for item in load_labels(PROJECT_ROOT / "calibration" / "labels.yaml"):
+        for turn in item.turns():
+            if turn.text not in pools[turn.speaker]:
+                pools[turn.speaker].append(turn.text)
+    turns = []
+    for i in range(n):
+        side: Side = "interviewer" if i % 2 == 0 else "candidate"
+        turns.append(Turn(side, pools[side][(i * 7) % len(pools[side])]))
+    turns[n // 2 + 1] = Turn("candidate", "Honestly I was laid off in March after the acquisition.")
+    turns[n - 3] = Turn("candidate", "I turned down a promotion because I wanted to stay hands-on.")
+    return turns
+
+
+def test_batch_signals_equal_turn_signals_at_every_index() -> None:
+    turns = long_transcript(60)
+    stock = CATALOG.stock_phrases("interviewer")
+    batch = transcript_signals(turns, hidden_facts=FACTS, stock_phrases=stock)
+    assert len(batch) == len(turns)
+    for index in range(len(turns)):
+        clear_memo()
+        assert batch[index] == turn_signals(turns, index, hidden_facts=FACTS, stock_phrases=stock)
+    assert batch[-1]["hidden_facts_drawn"] == 2 and batch[20]["hidden_facts_drawn"] == 0
+
+
+def test_signals_as_other_words_match_a_transcript_that_said_them() -> None:
+    turns = long_transcript(30)
+    analysis = TranscriptAnalysis(turns, hidden_facts=FACTS)
+    said = "I was laid off in March after the Ferrous acquisition, to be honest."
+    edited = [*turns[:11], Turn("candidate", said)]
+    assert analysis.signals_as(11, said) == turn_signals(edited, 11, hidden_facts=FACTS)
+    assert analysis.signals(11) == turn_signals(turns, 11, hidden_facts=FACTS)
+    with pytest.raises(IndexError, match="index: 30"):
+        analysis.signals(30)
+
+
+async def test_grading_a_whole_transcript_reads_each_turn_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pushes = 0
+    push = signals_module._Transcript.push
+
+    def counted(self: signals_module._Transcript, turn: signals_module.TurnLike) -> None:
+        nonlocal pushes
+        pushes += 1
+        push(self, turn)
+
+    monkeypatch.setattr(signals_module._Transcript, "push", counted)
+    turns = long_transcript(200)
+    clear_memo()
+    grader = Grader(CATALOG.list("interviewer"), None)
+    grades, session = await grader.grade_transcript(turns, human_side="interviewer")
+    assert {g.turn_index for g in grades} == set(range(0, 200, 2)) and session
+    # One pass for the turn signals and one for the session: linear, where calling
+    # turn_signals turn by turn re-read the conversation before every turn (~10,000 here).
+    assert pushes <= 2 * len(turns) + 10, pushes
+
+
+async def test_grading_turn_by_turn_extends_one_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Callers that grade a whole transcript one ``grade_turn`` at a time stay linear too."""
+    pushes = 0
+    push = signals_module._Transcript.push
+
+    def counted(self: signals_module._Transcript, turn: signals_module.TurnLike) -> None:
+        nonlocal pushes
+        pushes += 1
+        push(self, turn)
+
+    monkeypatch.setattr(signals_module._Transcript, "push", counted)
+    turns = long_transcript(200)
+    clear_memo()
+    grader = Grader(CATALOG.list("interviewer"), None)
+    for index in range(0, len(turns), 2):
+        await grader.grade_turn(turns, index, human_side="interviewer")
+    assert pushes <= len(turns) + 10, pushes
+    before = pushes
+    # An earlier turn of a conversation already read is served by that reading.
+    assert turn_signals(turns, 37) == transcript_signals(turns)[37]
+    assert pushes - before == len(turns)  # only transcript_signals read the turns again
