@@ -100,7 +100,7 @@ def summarize(samples: dict[str, list[Timing]]) -> tuple[str, dict[str, float]]:
                    rapport_vs_relay_total=ratio)
     verdict = "met" if added_p50 <= 3 else "NOT met"
     table += (
-        f"\nRapport against the relay: TTFT +{added_p50:.1f} ms at p50, +{added_p99:.1f} ms at "
+        f"\nRapport against the relay: TTFT {added_p50:+.1f} ms at p50, {added_p99:+.1f} ms at "
         f"p99; total time × {ratio:.3f}. Target (p50 within 3 ms of the relay): {verdict}.\n"
     )
     return table, figures

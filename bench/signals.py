@@ -9,9 +9,10 @@ service does after each message. "Cold" is that first call per turn (each turn a
 "warm" repeats a call whose texts are cached. CPU time is measured too, because wall time on a
 shared machine includes waiting for a core.
 
-"Whole" grades a --whole-turn transcript at once, the way ``Grader.grade_transcript`` and
-``rapport grade`` do: ``transcript_signals`` (one pass) against calling ``turn_signals`` for each
-interviewer turn (which re-reads the conversation before every turn), texts cached in both.
+"Whole" reads a --whole-turn transcript at once (texts cached), the way
+``Grader.grade_transcript`` and ``rapport grade`` do, with ``transcript_signals`` (one pass), and
+turn by turn with ``turn_signals`` for each interviewer turn in order, as a caller that grades
+one turn at a time does (each call extends the remembered analysis of the turns before it).
 """
 
 from __future__ import annotations

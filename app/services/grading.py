@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +13,6 @@ from app.interview.models import Side, Turn
 from app.services.runtime import Runtime
 
 MAX_TEXT = 20_000
-# Judge calls for different turns are independent; a few at once keeps a long transcript quick
-# without flooding the model server.
-JUDGE_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -65,21 +61,18 @@ class GradingService:
                 )
         rubrics = self.rubrics_for(human_side, rubric_ids)
         grader = Grader(rubrics, self.runtime.models.judge)
-        gate = asyncio.Semaphore(JUDGE_CONCURRENCY)
-
-        async def one(index: int) -> GradedTurn:
-            async with gate:
-                grades = await grader.grade_turn(turns, index, human_side=human_side)
-            return GradedTurn(
-                index=index,
-                speaker=human_side,
-                grades=[g.model_copy(update={"turn_index": index}) for g in grades],
-            )
-
-        graded = await asyncio.gather(
-            *(one(i) for i, turn in enumerate(turns) if turn.speaker == human_side)
-        )
-        session_grades = await grader.grade_session(turns, human_side=human_side)
+        # One pass over the transcript: a few hundred turns grade in linear time.
+        turn_grades, session_grades = await grader.grade_transcript(turns, human_side=human_side)
+        by_turn: dict[int, list[Grade]] = {
+            i: [] for i, turn in enumerate(turns) if turn.speaker == human_side
+        }
+        for grade in turn_grades:
+            if grade.turn_index is not None:
+                by_turn.setdefault(grade.turn_index, []).append(grade)
+        graded = [
+            GradedTurn(index=index, speaker=human_side, grades=grades)
+            for index, grades in sorted(by_turn.items())
+        ]
         phrases = sorted({p for r in rubrics for p in r.stock_phrases})
         signals = session_signals(turns, human_side, stock_phrases=phrases)
         return TranscriptGrades(list(graded), list(session_grades), dict(signals))

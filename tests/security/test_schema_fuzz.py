@@ -11,8 +11,8 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, seed
-from hypothesis import strategies as st
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -25,7 +25,7 @@ from app.llm.scripted import ScriptedModel
 from app.main import create_app
 from tests.api.support import MAYA, SAMUEL
 
-EXAMPLES = 25
+EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Operations whose generated inputs only exercise the same validation over and over; they
