@@ -79,7 +79,7 @@ def main() -> None:
             failed.append(name)
     sections = [
         (RESULTS / f"{name}.md").read_text()
-        for name in ("overhead", "load", "load_500", "grading", "prompt_cost")
+        for name in ("overhead", "load", "load_500", "load_sqlite2", "grading", "prompt_cost")
         if (RESULTS / f"{name}.md").exists()
     ]
     doc = Path(args.doc)

@@ -11,6 +11,7 @@ from app.interview.checks import (
     content_words,
     fit_words,
     is_meta_request,
+    pick,
     sentences,
     triggered_facts,
     word_count,
@@ -23,7 +24,9 @@ _INVITE = re.compile(
     r"\bquestions?\s+(for|to ask)\s+(me|us)\b|\b(any|what|other|more)\s+questions\b"
     r"|\banything\s+(else\s+)?(you'?d|you would|you want)\s+(like\s+)?to\s+(ask|know)\b"
     r"|\bwhat\s+(else\s+)?(would|do) you (like|want) to (ask|know)\b|\byour turn\b"
-    r"|\bwhat can i (answer|tell you)\b|\bask me anything\b",
+    r"|\bwhat can i (answer|tell you)\b|\bask me anything\b"
+    # A bare "Anything else?" after answering one of the candidate's questions.
+    r"|(^|[.!?]\s+)(anything|what) else\s*\?",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
 _WRAP_UP = re.compile(
@@ -43,7 +46,7 @@ _INTENT_PATTERNS = (
         r"why (this|us|here|our|do you want)|what attracts|why (the|this) (role|job)",
         ("why-this-role", "motivation"),
     ),
-    (r"wrong|mistake|fail|badly|hard way|regret|learn", ("failure", "learning")),
+    (r"wrong|mistake|fail|badly|hard way|regret|learn|differently", ("failure", "learning")),
     (
         r"owned|ownership|in production|outage|incident|broke|on.call|responsib",
         ("ownership", "failure", "pressure"),
@@ -62,7 +65,8 @@ _INTENT_PATTERNS = (
     (
         r"heading|future|trend|next few years|worry you|that shift|make that work"
         r"|approach building|by 20\d\d|where we'?re going|your take|get right"
-        r"|what do you think (of|about) (that|this|it)",
+        r"|what do you think (of|about) (that|this|it)|worr(y|ies) you|excite you"
+        r"|before designing|would you want to (understand|know)",
         ("industry-trend", "vision"),
     ),
     (r"lights you up|passion|love about|care about|proud", ("passion", "motivation")),
@@ -73,6 +77,7 @@ _SMALL_TALK = re.compile(
     r"|\bdid you find\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
+_CANDOUR = ("To be honest with you:", "I'll be straight with you:", "Honestly?")
 REFUSAL = (
     "I'm not sure what you mean by that. I'd rather keep this about my work; happy to go into "
     "any of my projects in detail."
@@ -152,10 +157,18 @@ def _answer(
     )
 
 
-def _fresh_view(persona: Persona, used: list[int]) -> bool:
-    """Whether an untold story already holds the candidate's view of where things are going."""
+def _fresh_view(persona: Persona, used: list[int], said: str) -> bool:
+    """Whether an untold story holds the candidate's view of where things are going.
+
+    When the interviewer has just shared their own plan, the story must speak to that plan
+    (a few words in common); a view of some other industry would be a non sequitur.
+    """
+    shared = " ".join(x for x in sentences(said) if x not in asking_sentences(said))
+    needed = 3 if word_count(shared) >= 20 else 0
     return any(
-        i not in used and {"vision", "industry-trend"} & {t.lower() for t in story.topics}
+        i not in used
+        and {"vision", "industry-trend"} & {t.lower() for t in story.topics}
+        and len(content_words(story.text) & content_words(said)) >= needed
         for i, story in enumerate(persona.stories)
     )
 
@@ -240,7 +253,7 @@ def plan_candidate(
         fact = persona.hidden.facts[facts[0]]
         s.revealed.append(facts[0])
         told = first_person(fact.text, persona.name)
-        script = shape(persona, f"To be honest with you: {told}", s.moves, plain=True)
+        script = shape(persona, f"{pick(_CANDOUR, s.moves)} {told}", s.moves, plain=True)
         return _answer(
             "reveal",
             script,
@@ -283,16 +296,27 @@ def plan_candidate(
             s,
         )
     if any("vision" in group for group in intents(said)) and not _fresh_view(
-        persona, s.stories_used
+        persona, s.stories_used, said
     ):
         return _view(persona, said, last_text(turns, "candidate"), heard, s)
     # The whole turn picks the story: the setting often comes before the question itself.
-    index, retold = best_story(persona, asked, s.stories_used, context=said)
+    context = said
+    if word_count(asked) < 6 and not intents(asked):
+        # "Why?" or "And then?" is about the last question and answer, not a new subject.
+        earlier = [t.text for t in turns[:-1] if t.speaker == "interviewer"][-1:]
+        context = " ".join([*earlier, said])
+    index, retold = best_story(persona, asked, s.stories_used, context=context)
     story = persona.stories[index]
     if not retold:
         s.stories_used.append(index)
-    others = [x for i, x in enumerate(persona.stories) if i != index]
-    tangent = sentences(others[s.moves % len(others)].text)[0] if others else ""
+    told = " ".join(t.text for t in turns if t.speaker == "candidate")
+    # A tangent is worth telling once; after that it is a verbal tic.
+    tangents = [
+        first
+        for i, x in enumerate(persona.stories)
+        if i != index and (first := sentences(x.text)[0]) not in told
+    ]
+    tangent = tangents[s.moves % len(tangents)] if tangents else ""
     core = f"As I said before: {story.text}" if retold else story.text
     return _answer(
         "answer",

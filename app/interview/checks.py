@@ -14,7 +14,8 @@ from app.interview.models import AgendaStep, Persona
 if TYPE_CHECKING:
     from app.interview.plan import Move
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+# Unicode-aware: "taquería" and "Zoë" are one word each, not a word and a stray letter.
+_WORD = re.compile(r"[^\W_][\w'’-]*")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 _STOPWORD_TEXT = """
@@ -132,9 +133,15 @@ def fit_words(text: str, limit: int, *, cut: bool = True) -> str:
 
 _NUMBER_DETAIL = re.compile(
     r"(?:[$£€]\s?)?\b\d[\d,.]*(?:\s?(?:%|percent\b|[kKmMbBxX]\b|am\b|pm\b))?"
-    r"(?:\s+[A-Za-z][a-z-]+)?"
+    r"(?:\s+[^\W\d_][\w-]+)?"
 )
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+(?:\s+[A-Z][a-zA-Z0-9]+)*")
+# Capitalised words ("Tomás", "Zürich"); re has no Unicode upper-case class, so a match is
+# kept only when its first letter is upper case (see _names).
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[^\W\d_a-z]\w+(?:\s+[^\W\d_a-z]\w+)*")
+
+
+def _names(sentence: str) -> list[re.Match[str]]:
+    return [m for m in _NAME.finditer(sentence) if m.group(0)[0].isupper()]
 
 
 _COMMON_VERB_TEXT = """
@@ -146,6 +153,14 @@ _COMMON_VERB_TEXT = """
 _COMMON_VERBS = frozenset(_COMMON_VERB_TEXT.split())
 
 
+_NUMBER_WORDS = frozenset(
+    """hundred thousand million billion dozen two three four five six seven eight nine ten
+    eleven twelve twenty thirty forty fifty sixty seventy eighty ninety""".split()
+)
+_TIME_WORDS = frozenset(
+    """next last this coming past year years month months week weeks day days today tomorrow
+    yesterday morning evening night spring summer autumn winter quarter term""".split()
+)
 _CLAUSE = re.compile(r"[.,;:!?()\"“”—–]|\s-\s")
 
 
@@ -176,7 +191,7 @@ def concrete_details(text: str) -> list[str]:
     names = [
         m.group(0)
         for sentence in sentences(text)
-        for m in _NAME.finditer(sentence)
+        for m in _names(sentence)
         if m.start() > 0 and m.group(0).lower() not in STOPWORDS
     ]
     phrases: list[str] = []
@@ -190,15 +205,24 @@ def concrete_details(text: str) -> list[str]:
             while run and run[-1].lower().endswith(("ing", "ly")):
                 run.pop()
             if len(run) >= 2:
-                phrases.append(" ".join(run[-3:]))
+                start = max(len(run) - 3, 0)
+                # Never split an amount: "twenty-four thousand dollar contract", not
+                # "thousand dollar contract".
+                while start > 0 and run[start].lower() in _NUMBER_WORDS:
+                    start -= 1
+                phrases.append(" ".join(run[start:]))
             run = []
         else:
             run.append(token)
+    # "next year" or "last week" says when, not what: worth reflecting only as a last resort.
+    timely = [p for p in phrases if all(w.lower() in _TIME_WORDS for w in p.split())]
+    phrases = [p for p in phrases if p not in timely]
     ranked = [
         *[a for a in amounts if " " in a],
         *sorted(phrases, key=lambda p: -len(p.split())),
         *names,
         *[a for a in amounts if " " not in a],
+        *timely,
     ]
     unique: list[str] = []
     for item in ranked:
@@ -207,9 +231,23 @@ def concrete_details(text: str) -> list[str]:
     return unique
 
 
+_PLEASANTRY = re.compile(
+    r"\b(hi|hello|hey|good (morning|afternoon|evening)|nice to meet|pleased to meet"
+    r"|thanks? (you )?(so much )?for (having|seeing|inviting|making)|glad to be here"
+    r"|happy to be here|you go first|go ahead|coffee|sounds good|sound okay)\b",
+    # Matched against lower-cased text: case-insensitive alternations are slow in re.
+)
+
+
+def is_pleasantry(text: str) -> bool:
+    """A greeting or a 'go ahead': short, and polite rather than an answer to anything."""
+    opening = (sentences(text) or [""])[0]
+    return word_count(text) <= 32 and _PLEASANTRY.search(opening.lower()) is not None
+
+
 def has_specifics(text: str) -> bool:
     return any(ch.isdigit() for ch in text) or any(
-        match.start() > 0 for s in sentences(text) for match in _NAME.finditer(s)
+        match.start() > 0 for s in sentences(text) for match in _names(s)
     )
 
 

@@ -12,6 +12,7 @@ from app.interview.checks import (
     content_words,
     fit_words,
     is_meta_request,
+    is_pleasantry,
     is_vague,
     pick,
     questions_in,
@@ -105,12 +106,14 @@ class Move:
 
 # --- the AI interviewer -------------------------------------------------------------------
 
+# Each reads well whatever the detail is: a number, a name, or something hard to hear.
 _ACKS = (
-    "I like that you mentioned {d}.",
+    "I'm glad you mentioned {d}.",
     "The part about {d} is useful to hear.",
-    "Thanks, {d} is exactly the kind of detail I was after.",
-    "Interesting: {d}. That tells me a lot.",
+    "Thank you; what you said about {d} helps.",
+    "That's helpful, especially the bit about {d}.",
 )
+_BEGIN = ("Good, let's begin.", "Lovely. Let's get started.", "Great, let's dive in.")
 _NEUTRAL_ACKS = ("Okay, thanks.", "Understood.", "Fair enough, thank you.")
 _FOLLOW_LEADS = ("Let me dig a little deeper.", "I'd like a bit more detail.", "Let's stay there.")
 _GENERIC_FOLLOW_UP = "Can you give me one specific example, with what you did and what changed?"
@@ -138,8 +141,11 @@ def acknowledgement(answer: str, question: str, n: int) -> str:
     # The heart of an answer comes early; its last lines are often an aside or a flourish.
     core = " ".join(parts[: max(1, (len(parts) * 2 + 2) // 3)])
     details = concrete_details(core) or concrete_details(answer)
+    # A detail that echoes the question ("bad night" after "the night it went wrong") shows
+    # less listening than one the person brought themselves.
+    new = [d for d in details if not content_words(d) & asked]
     fresh = [d for d in details if not content_words(d) or not content_words(d) <= asked]
-    chosen = (fresh or details or [""])[0]
+    chosen = (new or fresh or details or [""])[0]
     return pick(_ACKS, n).format(d=chosen) if chosen else pick(_NEUTRAL_ACKS, n)
 
 
@@ -159,6 +165,21 @@ def _close(persona: Persona, state: EngineState, lead: str = "") -> Move:
         max_words=limit,
         state_after=state,
     )
+
+
+def _closing(persona: Persona, turns: list[Turn], state: EngineState) -> Move:
+    """Close; a question the candidate has just asked is answered first, not left hanging."""
+    if state.closed or not turns or turns[-1].speaker != persona.human_side:
+        return _close(persona, state)
+    asked = [q for q in questions_in(turns[-1].text) if word_count(q) >= 4]
+    if not asked:
+        return _close(persona, state)
+    reply, key, revealed = _reply_to_question(persona, turns[-1].text, asked, state)
+    move = _close(persona, state, reply)
+    move.directive = f"Answer their question from this fact: {reply} Then {move.directive}"
+    move.facts = [key] if key else []
+    move.revealed = revealed
+    return move
 
 
 def _next_step(persona: Persona, state: EngineState, lead: str, kind: str) -> Move:
@@ -215,10 +236,25 @@ def plan_interviewer(
     s = state.copy()
     s.moves += 1
     if ending or s.closed:
-        return _close(persona, s)
+        return _closing(persona, turns, s)
     answer = last_text(turns, persona.human_side)
-    step = persona.agenda[s.step] if 0 <= s.step < len(persona.agenda) else None
     limit = persona.style.max_words
+    first_answer = sum(1 for t in turns if t.speaker == persona.human_side) == 1
+    if first_answer and is_pleasantry(answer) and not questions_in(answer):
+        # A hello is not an answer: start (or restate) the first question, kindly.
+        if 0 <= s.step < len(persona.agenda):
+            current = persona.agenda[s.step]
+            return Move(
+                kind="next_step",
+                script=compose(pick(_BEGIN, s.moves), core_ask(current.ask), limit),
+                directive=f"Greet them back briefly, then ask: {current.ask}",
+                expects_question=True,
+                topic_words=sorted(step_words(current)),
+                max_words=limit,
+                state_after=s,
+            )
+        return _next_step(persona, s, pick(_BEGIN, s.moves), "next_step")
+    step = persona.agenda[s.step] if 0 <= s.step < len(persona.agenda) else None
     # Short questions ("you know?", "where was I?") are rhetorical, not for the interviewer.
     asked = [q for q in questions_in(answer) if word_count(q) >= 4]
     if is_meta_request(answer):
@@ -239,12 +275,18 @@ def plan_interviewer(
                 max_words=limit,
                 state_after=s,
             )
-        elif step is None or in_questions or not is_vague(statement, step):
+        elif (
+            step is None
+            or in_questions
+            or not is_vague(statement, step)
+            # Asked twice already: repeating it a third time would sound like a recording.
+            or sum(core_ask(step.ask) in t.text for t in turns if t.speaker == "interviewer") >= 2
+        ):
             move = _next_step(persona, s, reply, "answer_question")
         else:
             move = Move(
                 kind="answer_question",
-                script=compose(reply, f"Back to my question: {core_ask(step.ask)}", limit),
+                script=compose(reply, f"Back to my question. {core_ask(step.ask)}", limit),
                 directive=f"Answer their question from this fact: {reply} Then return to "
                 f"your question: {step.ask}",
                 expects_question=True,

@@ -130,30 +130,59 @@ _BOASTS = (
 )
 _NERVOUS_OPENERS = (
     "Um, sorry, let me start again.",
-    "Sorry, I'm a bit nervous. Let me start again.",
+    "Sorry, I'm a bit nervous.",
+    "",
+    "Okay. Um. Right.",
+    "",
+)
+_NERVOUS_CLOSERS = ("I hope that makes sense.", "", "Sorry, does that answer it?", "", "")
+# A story that already starts with a hedge needs no nervous opener on top of it.
+_HEDGED = re.compile(r"^\W*(um|uh|sorry|so,? um|okay|oh)\b", re.IGNORECASE)
+# The shape of a story worth structuring: an action by the speaker, then an outcome.
+_ACTION = re.compile(
+    r"^\W*(?:so |then |and )?(?:i|we) (?!think|suspect|believe|feel|guess|hope|mean|know|"
+    r"was|were|am|had|have|'m|'d)\w+",
+    re.IGNORECASE,
+)
+_OUTCOME = re.compile(
+    r"\b(now|since then|after that|afterwards|in the end|dropped|fell|rose|grew|saved|halved"
+    r"|doubled|went from|per ?cent|percent)\b|%",
+    re.IGNORECASE,
 )
 
 
-_OWNER_SWAPS = {
-    "we were": "I was",
-    "we are": "I am",
-    "we're": "I'm",
-    "we've": "I've",
-    "we'd": "I'd",
-    "we": "I",
-    "our": "my",
-    "ours": "mine",
-    "us": "me",
-}
-_OWNER_SWAPS.update({k.capitalize(): v.capitalize() for k, v in list(_OWNER_SWAPS.items())})
-# Case-sensitive, so "US" the country stays as it is.
-_OWNER = re.compile(r"\b(" + "|".join(sorted(_OWNER_SWAPS, key=len, reverse=True)) + r")\b")
+def _structured(core: str) -> str:
+    """Situation, action, result, when the story has that shape; otherwise as written.
+
+    An opinion or a journey has no result to point at, and labelling it reads oddly.
+    """
+    parts = sentences(core)
+    action = next((i for i in range(1, len(parts)) if _ACTION.search(parts[i])), None)
+    if action is None:
+        return core
+    result = next(
+        (i for i in range(len(parts) - 1, action, -1) if _OUTCOME.search(parts[i])), None
+    )
+    if result is None:
+        return core
+    return (
+        f"The situation: {' '.join(parts[:action])} What I did: "
+        f"{' '.join(parts[action:result])} The result: {' '.join(parts[result:])}"
+    )
+
+
+# Claiming the team's work, only where the swap stays grammatical: "we shipped" -> "I shipped".
+# Objects and possessives ("four of us", "our VP") are never touched.
+_CLAIMED_VERBS = (
+    "shipped|built|launched|designed|delivered|fixed|migrated|rebuilt|rewrote|wrote|created"
+    "|cut|reduced|grew|won|led|ran|drove|rolled out|automated|redesigned|added|moved|scaled"
+)
+_CLAIM = re.compile(rf"\b(We|we) (?=(?:{_CLAIMED_VERBS})\b)")
 
 
 def _as_owner(text: str) -> str:
-    """Claim the team's work: 'we were paged' becomes 'I was paged'."""
-
-    return _OWNER.sub(lambda match: _OWNER_SWAPS[match.group(0)], text)
+    """Claim the team's result: 'we shipped it' becomes 'I shipped it'."""
+    return _CLAIM.sub(lambda match: "I ", text)
 
 
 _BE_HAVE = {
@@ -250,14 +279,11 @@ def shape(persona: Persona, core: str, n: int, tangent: str = "", *, plain: bool
     elif persona.tendency == "rambles" and tangent:
         tail = f"That reminds me, actually: {tangent} Anyway, I digress. That's the gist."
     elif persona.tendency == "nervous":
-        lead, tail = pick(_NERVOUS_OPENERS, n), "I hope that makes sense."
+        # Tics on some answers, not all: on every one they read as a recording.
+        lead = "" if _HEDGED.search(core) else pick(_NERVOUS_OPENERS, n)
+        tail = pick(_NERVOUS_CLOSERS, n)
     elif persona.tendency == "strong":
-        parts = sentences(core)
-        if len(parts) >= 3:
-            core = (
-                f"The situation: {parts[0]} What I did: {' '.join(parts[1:-1])} "
-                f"The result: {parts[-1]}"
-            )
+        core = _structured(core)
     budget = max(limit - word_count(lead) - word_count(tail), limit // 2)
     text = " ".join(x for x in (lead, fit_words(core, budget), tail) if x)
     return fit_words(text, limit)

@@ -147,3 +147,22 @@ def test_stem_matches_simple_word_forms() -> None:
     assert stem("teams") == stem("team")
     assert stem("salaries") == stem("salary")
     assert stem("classes") != "clas"
+
+
+def test_words_and_details_keep_non_ascii_letters_whole() -> None:
+    from app.interview.checks import words
+    from app.interview.plan import acknowledgement
+
+    assert words("my parents' taquería in Zürich") == ["my", "parents'", "taquería", "in", "Zürich"]
+    assert "Tomás" in concrete_details("I mentored two juniors, and one of them, Tomás, came.")
+    ack = acknowledgement(
+        "A rep came into my parents' taquería and pitched my dad a system.", "", 3
+    )
+    assert "taquer " not in ack and "taquer." not in ack
+    assert "taquería" in ack
+
+
+def test_details_keep_amounts_whole_and_put_time_phrases_last() -> None:
+    details = concrete_details("My manager was not happy; that was a twenty-four thousand dollar contract.")
+    assert "twenty-four thousand dollar contract" in details
+    assert concrete_details("Next year we move timetabling to a new system.")[0] == "new system"

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.config import PROJECT_ROOT
 from app.store.db import make_engine
 from tests.reliability.conftest import MODEL_KEY, PERSONA_MODEL
 from tests.support.fake_openai import FakeOpenAI, free_port
@@ -121,7 +120,3 @@ def running(env: dict[str, str], cwd: Path, log: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
-
-
-def project_root() -> Path:
-    return PROJECT_ROOT
