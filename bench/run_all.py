@@ -85,9 +85,9 @@ def main() -> None:
     doc = Path(args.doc)
     doc.parent.mkdir(parents=True, exist_ok=True)
     machine = f"Machine: {machine_description()}.\n"
-    notes = RESULTS / "notes.md"  # optional: what changed, written by hand after a run
+    notes = RESULTS / "notes.md"  # optional, written by hand after a run: verdicts, changes
     extra = [notes.read_text()] if notes.exists() else []
-    doc.write_text(INTRO + "\n" + machine + "\n" + "\n".join([*sections, *extra]))
+    doc.write_text(INTRO + "\n" + machine + "\n" + "\n".join([*extra, *sections]))
     print(f"wrote {doc}")
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")

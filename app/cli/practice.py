@@ -229,6 +229,9 @@ async def _simulate(
     asking: Persona, answering: Persona, turns: int, settings: Settings, console: Console
 ) -> list[Turn]:
     models = _build_models(settings, console)
+    if isinstance(models.persona, ScriptedModel):
+        # The word-by-word delay is for watching a reply stream; a transcript has no use for it.
+        models.persona.token_delay = 0.0
     names = {"interviewer": asking.name, "candidate": answering.name}
     console.print(f"[dim]Backend: {escape(models.description)}[/]")
 

@@ -77,6 +77,18 @@ _SMALL_TALK = re.compile(
     r"|\bdid you find\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
+# A scenario to reason through rather than a request for a story.
+_HYPOTHETICAL = re.compile(
+    r"\b(suppose|imagine|say you|what would you do(?! differently)"
+    r"|where (would|do) you (look|start) first"
+    r"|how would you (go about|handle|diagnose))\b",
+    # Matched against lower-cased text: case-insensitive alternations are slow in re.
+)
+# Words any plan and any view share; they say nothing about whether the two meet.
+_GENERIC_TEXT = """year next day two three four team work instead going big build money happen
+    read local time kid new change"""
+_GENERIC = frozenset(_GENERIC_TEXT.split())
+_OURS = re.compile(r"\b(we|we're|we'll|we've|our|us|my)\b", re.IGNORECASE)
 _CANDOUR = ("To be honest with you:", "I'll be straight with you:", "Honestly?")
 REFUSAL = (
     "I'm not sure what you mean by that. I'd rather keep this about my work; happy to go into "
@@ -163,12 +175,13 @@ def _fresh_view(persona: Persona, used: list[int], said: str) -> bool:
     When the interviewer has just shared their own plan, the story must speak to that plan
     (a few words in common); a view of some other industry would be a non sequitur.
     """
-    shared = " ".join(x for x in sentences(said) if x not in asking_sentences(said))
-    needed = 3 if word_count(shared) >= 20 else 0
+    # Their plan is what they say about "we" and "our"; an acknowledgement is about "you".
+    shared = [x for x in sentences(said) if _OURS.search(x) and x not in asking_sentences(said)]
+    needed = 2 if shared else 0
     return any(
         i not in used
         and {"vision", "industry-trend"} & {t.lower() for t in story.topics}
-        and len(content_words(story.text) & content_words(said)) >= needed
+        and len(content_words(story.text) & content_words(said) - _GENERIC) >= needed
         for i, story in enumerate(persona.stories)
     )
 
@@ -177,14 +190,31 @@ def _view(
     persona: Persona, said: str, own: str, heard: AbstractSet[str], state: EngineState
 ) -> Move:
     # Talk about what they shared, not the detail of ours they reflected back.
-    details = [d for d in concrete_details(said) if d.lower() not in own.lower()]
+    mine = content_words(own)
+    # Their plan lives in what they said about "we" and "our", not in "either answer's fine".
+    plan = " ".join(x for x in sentences(said) if _OURS.search(x)) or said
+    details = [
+        d
+        for d in concrete_details(plan)
+        if d.lower() not in own.lower()
+        and len(content_words(d) & mine) * 2 < len(content_words(d))
+        # A sentence's lead-in ("Quick context on…", "Here's the thing") is not the plan.
+        and not any(x.startswith(d) for x in sentences(plan))
+    ]
     details.sort(key=lambda d: d[0].isdigit())
     focus = f"the part you mentioned, {details[0]}" if details else "the part that worries you most"
-    take = (
-        "My honest take: it's ambitious, and I like that. I'd start with "
-        f"{focus}: talk to the people closest to it and measure before changing anything. "
-        "The risk I'd watch is moving faster than the people who rely on it."
-    )
+    if _HYPOTHETICAL.search(said.lower()):
+        take = (
+            f"I'd start by breaking it down: {focus}, what exactly changed and since when. "
+            "Then I'd check the numbers with the people closest to it before drawing any "
+            "conclusion, because the first explanation is usually not the whole story."
+        )
+    else:
+        take = (
+            "My honest take: it's ambitious, and I like that. I'd start with "
+            f"{focus}: talk to the people closest to it and measure before changing anything. "
+            "The risk I'd watch is moving faster than the people who rely on it."
+        )
     return _answer(
         "view",
         shape(persona, take, state.moves, plain=True),
@@ -295,8 +325,9 @@ def plan_candidate(
             limit,
             s,
         )
-    if any("vision" in group for group in intents(said)) and not _fresh_view(
-        persona, s.stories_used, said
+    if _HYPOTHETICAL.search(asked.lower()) or (
+        any("vision" in group for group in intents(said))
+        and not _fresh_view(persona, s.stories_used, said)
     ):
         return _view(persona, said, last_text(turns, "candidate"), heard, s)
     # The whole turn picks the story: the setting often comes before the question itself.
@@ -312,9 +343,9 @@ def plan_candidate(
     told = " ".join(t.text for t in turns if t.speaker == "candidate")
     # A tangent is worth telling once; after that it is a verbal tic.
     tangents = [
-        first
+        line
         for i, x in enumerate(persona.stories)
-        if i != index and (first := sentences(x.text)[0]) not in told
+        if i != index and (line := sentences(x.text)[0]) not in told
     ]
     tangent = tangents[s.moves % len(tangents)] if tangents else ""
     core = f"As I said before: {story.text}" if retold else story.text

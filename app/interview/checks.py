@@ -153,14 +153,14 @@ _COMMON_VERB_TEXT = """
 _COMMON_VERBS = frozenset(_COMMON_VERB_TEXT.split())
 
 
-_NUMBER_WORDS = frozenset(
-    """hundred thousand million billion dozen two three four five six seven eight nine ten
-    eleven twelve twenty thirty forty fifty sixty seventy eighty ninety""".split()
-)
-_TIME_WORDS = frozenset(
-    """next last this coming past year years month months week weeks day days today tomorrow
-    yesterday morning evening night spring summer autumn winter quarter term""".split()
-)
+_NUMBER_WORD_TEXT = """
+    hundred thousand million billion dozen two three four five six seven eight nine ten eleven
+    twelve twenty thirty forty fifty sixty seventy eighty ninety"""
+_NUMBER_WORDS = frozenset(_NUMBER_WORD_TEXT.split())
+_TIME_WORD_TEXT = """
+    next last this coming past year years month months week weeks day days today tomorrow
+    yesterday morning evening night spring summer autumn winter quarter term"""
+_TIME_WORDS = frozenset(_TIME_WORD_TEXT.split())
 _CLAUSE = re.compile(r"[.,;:!?()\"“”—–]|\s-\s")
 
 

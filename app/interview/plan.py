@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -107,11 +108,14 @@ class Move:
 # --- the AI interviewer -------------------------------------------------------------------
 
 # Each reads well whatever the detail is: a number, a name, or something hard to hear.
+# Each reads well whatever the detail is: a number, a name, or something hard to hear. The
+# detail is quoted because it is a verbatim fragment ("custom report format"), not a phrase
+# that fits the sentence on its own.
 _ACKS = (
-    "I'm glad you mentioned {d}.",
-    "The part about {d} is useful to hear.",
-    "Thank you; what you said about {d} helps.",
-    "That's helpful, especially the bit about {d}.",
+    'I\'m glad you mentioned "{d}".',
+    'The part about "{d}" is useful to hear.',
+    'Thank you; what you said about "{d}" helps.',
+    'That\'s helpful, especially the bit about "{d}".',
 )
 _BEGIN = ("Good, let's begin.", "Lovely. Let's get started.", "Great, let's dive in.")
 _NEUTRAL_ACKS = ("Okay, thanks.", "Understood.", "Fair enough, thank you.")
@@ -124,6 +128,12 @@ _DEFLECTION = (
 _MORE_QUESTIONS = "What else would you like to know?"
 _STAY_ON_TOPIC = (
     "I'm not sure what you're after there. Let's keep this about the role and about you."
+)
+# "Does that answer it?" checks in with the interviewer; it asks nothing about the job.
+_RHETORICAL = re.compile(
+    r"\b(does|did|do) (that|this|it) (answer|make sense|help)|\bif that makes sense"
+    r"|\bis that (okay|ok|what you (meant|wanted))",
+    re.IGNORECASE,
 )
 MAX_FOLLOW_UPS = 2
 MAX_CANDIDATE_QUESTIONS = 3
@@ -198,13 +208,17 @@ def _next_step(persona: Persona, state: EngineState, lead: str, kind: str) -> Mo
         directive = f"Share where the company is headed ({step.share}), then ask: {step.ask}"
     if lead:
         directive = f"First say, briefly: {lead} Then: {directive}"
+    script = compose(lead, ask, limit)
+    if kind == "answer_question" and lead and not script.startswith(lead):
+        # The answer to their question matters more than the length limit: never drop it.
+        script = f"{lead} {ask}"
     return Move(
         kind=kind,
-        script=compose(lead, ask, limit),
+        script=script,
         directive=directive,
         expects_question=True,
         topic_words=sorted(step_words(step)),
-        max_words=limit,
+        max_words=max(limit, word_count(script)),
         state_after=state,
     )
 
@@ -256,7 +270,9 @@ def plan_interviewer(
         return _next_step(persona, s, pick(_BEGIN, s.moves), "next_step")
     step = persona.agenda[s.step] if 0 <= s.step < len(persona.agenda) else None
     # Short questions ("you know?", "where was I?") are rhetorical, not for the interviewer.
-    asked = [q for q in questions_in(answer) if word_count(q) >= 4]
+    asked = [
+        q for q in questions_in(answer) if word_count(q) >= 4 and not _RHETORICAL.search(q)
+    ]
     if is_meta_request(answer):
         asked = asked or [answer]
     if asked:

@@ -135,7 +135,7 @@ _NERVOUS_OPENERS = (
     "Okay. Um. Right.",
     "",
 )
-_NERVOUS_CLOSERS = ("I hope that makes sense.", "", "Sorry, does that answer it?", "", "")
+_NERVOUS_CLOSERS = ("I hope that makes sense.", "", "Sorry, I'm not sure that answers it.", "", "")
 # A story that already starts with a hedge needs no nervous opener on top of it.
 _HEDGED = re.compile(r"^\W*(um|uh|sorry|so,? um|okay|oh)\b", re.IGNORECASE)
 # The shape of a story worth structuring: an action by the speaker, then an outcome.

@@ -163,6 +163,6 @@ def test_words_and_details_keep_non_ascii_letters_whole() -> None:
 
 
 def test_details_keep_amounts_whole_and_put_time_phrases_last() -> None:
-    details = concrete_details("My manager was not happy; that was a twenty-four thousand dollar contract.")
+    details = concrete_details("My boss was unhappy: a twenty-four thousand dollar contract.")
     assert "twenty-four thousand dollar contract" in details
     assert concrete_details("Next year we move timetabling to a new system.")[0] == "new system"

@@ -512,3 +512,28 @@ def test_a_shared_plan_gets_a_view_not_an_unrelated_trend_story() -> None:
     )
     assert move.kind == "view"
     assert "Batteries" not in move.script
+
+
+def test_moving_on_after_a_second_question_still_answers_it() -> None:
+    talk = Interview(Engine(interviewer()))
+    talk.human(FULL_STORY)
+    talk.human("Before I answer, what stack do you run on?")
+    move = talk.human("And what is the salary band for this role?")
+    assert move.script.startswith("The band for this role is 78,000 to 92,000 euros")
+    assert move.script.endswith("What would worry you about that, and where would you start?")
+    assert move.max_words >= len(move.script.split())
+
+
+def test_a_school_plan_gets_a_view_and_what_would_you_do_differently_gets_a_story() -> None:
+    stories = [
+        {"topics": ["failure", "learning"], "text": "We shipped a bug at 4 am. I wrote a test."},
+        {"topics": ["industry-trend"], "text": "Batteries will need a coordination layer."},
+    ]
+    talk = Interview(Engine(candidate(stories=stories)))
+    talk.human("Tell me about a launch that went badly wrong for you.")
+    move = talk.human("What would you do differently?")
+    assert move.kind == "answer"
+    move = talk.human(
+        "We're a school, and we're moving timetabling to a new system. What do you think of that?"
+    )
+    assert move.kind == "view"

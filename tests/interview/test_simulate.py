@@ -207,6 +207,35 @@ def test_simulate_prints_the_transcript(persona_dir: Path) -> None:
     assert "5 turns; 0 fell back to the plan's wording." in out
 
 
+def test_simulate_ignores_the_scripted_streaming_delay(
+    persona_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_SCRIPTED_TOKEN_DELAY", "2")  # would take minutes if honoured
+    delays: list[float] = []
+    real_stream = ScriptedModel.stream
+
+    def stream(self: ScriptedModel, request: object) -> object:
+        delays.append(self.token_delay)
+        return real_stream(self, request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScriptedModel, "stream", stream)
+    code, out = run(
+        "simulate",
+        "--interviewer",
+        "test-interviewer",
+        "--candidate",
+        "test-candidate",
+        "--turns",
+        "4",
+        "--backend",
+        "scripted",
+        "--personas-dir",
+        str(persona_dir),
+    )
+    assert code == 0, out
+    assert delays and set(delays) == {0.0}
+
+
 def test_simulate_refuses_a_candidate_as_the_interviewer(persona_dir: Path) -> None:
     code, out = run(
         "simulate",
@@ -219,3 +248,13 @@ def test_simulate_refuses_a_candidate_as_the_interviewer(persona_dir: Path) -> N
     )
     assert code == 2
     assert "interviewer: 'test-candidate' is a candidate persona" in out
+
+
+def test_every_shipped_ask_is_one_question() -> None:
+    catalog = PersonaCatalog.from_dir(Path(__file__).resolve().parents[2] / "personas")
+    for persona_id in catalog.ids():
+        persona = catalog.get(persona_id)
+        asks = [step.ask for step in persona.agenda]
+        asks += [f for step in persona.agenda for f in step.follow_ups]
+        for text in [*asks, *persona.questions_to_ask]:
+            assert text.count("?") <= 1, f"{persona_id}: one question at a time: {text!r}"

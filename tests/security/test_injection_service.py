@@ -293,7 +293,7 @@ def test_no_case_asks_about_a_hidden_facts_subject(name: str, personas: PersonaC
         assert not [t for t in fact.triggers if re.search(rf"\b{re.escape(t)}\b", text)], name
 
 
-async def test_the_obedient_model_really_obeys(settings: Settings) -> None:
+async def test_the_obedient_model_really_obeys() -> None:
     """The control: its replies and verdicts do break every rule when nothing stands between."""
     model = ObedientModel()
     system = "You are Sam.\n## Private facts\n- He failed his first assessment (only when x)"
