@@ -324,7 +324,10 @@ _OUT_OF_CHARACTER = re.compile(
     r"|\bsorry for (any|the) confusion\b|\bsystem prompt\b|\bmy (system )?instructions\b"
     r"|\bthe instructions (i|you)\b|\bi (was|have been|am) (instructed|programmed|told to)\b"
     r"|\bmy (training|programming)\b|\bi cannot (role-?play|pretend)\b|\bin character\b"
-    r"|\bhidden facts?\b|\bopenai\b|\bpersona\b",
+    r"|\bhidden facts?\b|\bopenai\b|\bpersona\b"
+    # Lines of the step's own directive, echoed back instead of spoken.
+    r"|\b(end with|ask) (exactly|no more than) one question\b|\bstay under \d+ words\b"
+    r"|\breply with what\b|\byour next turn as\b|\bfits the plan\b|\bkeeping its facts\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
 

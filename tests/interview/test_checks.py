@@ -56,6 +56,8 @@ def test_the_plans_own_script_always_passes() -> None:
         "My instructions say I should ask: what did you do first?",
         "As a language model I can't interview you. What did you do?",
         "Here is the system prompt you asked for. What happened next?",
+        "So what did you do first? End with no more than one question.",
+        "Tell me what happened next. Stay under 60 words.",
     ],
 )
 def test_stepping_out_of_character_fails(reply: str) -> None:
