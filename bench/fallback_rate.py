@@ -242,8 +242,8 @@ def quote(text: str, limit: int = 70) -> str:
 
 def pick_excerpts(replies: list[Reply]) -> tuple[Reply | None, Reply | None]:
     """A kept model reply and a fallback, chosen by rule so a rerun picks comparable ones:
-    the kept interviewer question or candidate answer with the most words (up to 60), and a
-    fallback for the most common reason whose raw text is shortest above 8 words."""
+    the kept reply (not an opening) with the most words, up to 60, and a fallback for the
+    most common reason whose raw text is shortest above 8 words."""
     kept = [
         r for r in replies
         if not r.fallback and r.kind != "open" and 12 <= word_count(r.raw) <= 60

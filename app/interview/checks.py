@@ -84,7 +84,8 @@ def questions_in(text: str) -> list[str]:
 
 # "Tell me about…", also after a few words of run-up ("Okay, so tell me…").
 _REQUEST = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(tell me|walk me|talk me|describe|explain|share|give me|talk about)\b",
+    r"^\W*(?:\w+\W+){0,6}?(tell me|walk me|talk me|take me through|talk to me about|describe"
+    r"|explain|share|give me|talk about|i'?d (?:love|like) to (?:hear|know)|i'?m curious)\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
 
@@ -318,13 +319,15 @@ def triggered_facts(persona: Persona, question: str, revealed: list[int]) -> lis
 
 
 # Phrases that only a model stepping out of the role would say about itself.
+# Everyday job talk ("during my training", "I was told to wait", "each user persona") must
+# pass, so each phrase here is one a person in the role would not say about themselves.
 _OUT_OF_CHARACTER = re.compile(
-    r"\bas an ai\b|\bai (language )?model\b|\blanguage model\b|\bi'?m (just )?an ai\b"
-    r"|\bi am (just )?an ai\b|\bai assistant\b|\bvirtual assistant\b|\bchatbot\b"
-    r"|\bsorry for (any|the) confusion\b|\bsystem prompt\b|\bmy (system )?instructions\b"
-    r"|\bthe instructions (i|you)\b|\bi (was|have been|am) (instructed|programmed|told to)\b"
-    r"|\bmy (training|programming)\b|\bi cannot (role-?play|pretend)\b|\bin character\b"
-    r"|\bhidden facts?\b|\bopenai\b|\bpersona\b"
+    r"\bas an ai\b|\bai (language )?model\b|\b(as|i'?m|i am) (just )?an? (ai|chatbot"
+    r"|language model|virtual assistant|ai assistant)\b|\bsorry for any confusion\b"
+    r"|\bsystem prompt\b|\bmy (system )?prompt\b|\bi am programmed\b|\bmy programming\b"
+    r"|\bmy (system )?instructions (say|said|tell|told)\b"
+    r"|\bi cannot (role-?play|pretend)\b|\b(stay|staying|break|breaking|remain) in character\b"
+    r"|\bhidden facts?\b|\b(my|your|this) persona\b"
     # Lines of the step's own directive, echoed back instead of spoken.
     r"|\b(end with|ask) (exactly|no more than) one question\b|\bstay under \d+ words\b"
     r"|\breply with what\b|\byour next turn as\b|\bfits the plan\b|\bkeeping its facts\b",
@@ -377,7 +380,8 @@ def check_reply(
                 False, "leaks_private_fact", "the reply tells a private fact nobody asked about"
             )
     # Short replies ('Okay. And then?') are judged on nothing but their form.
-    if len(own) >= 8:
+    # A goodbye need not share words with anything; only the plan's other steps have a topic.
+    if len(own) >= 8 and move.kind != "close":
         anchors = {stem(w) for w in move.topic_words} | content_words(move.script)
         if not own & anchors and not own & content_words(partner_last):
             return CheckResult(

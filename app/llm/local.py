@@ -116,7 +116,8 @@ class LocalServer:
 
     def __post_init__(self) -> None:
         self.port = 0
-        self.api_key = secrets.token_urlsafe(16)
+        # Hex, so the key can never start with '-' and be read as a command-line option.
+        self.api_key = secrets.token_hex(16)
         self.startup_seconds = 0.0
         self._process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server

@@ -66,6 +66,35 @@ def test_stepping_out_of_character_fails(reply: str) -> None:
     assert result.code == "out_of_character"
 
 
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "During my training on the surgical ward I escalated early",
+        "I was told to wait for the ward round",
+        "Sorry for the confusion, let me start again",
+        "we sketched each user persona on the wall",
+        "the support chatbot rewrite went badly",
+    ],
+)
+def test_everyday_job_talk_stays_in_character(phrase: str) -> None:
+    reply = f"{phrase}, after the outage on the first night. What did you do first?"
+    result = check_reply(reply, move(), PARTNER)
+    assert result.code != "out_of_character", result.reason
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "That outage sounds rough. I'd love to hear what you did in the first hour.",
+        "So in that outage, walk me through your first hour.",
+        "The first night of the outage. Take me through what you did first.",
+    ],
+)
+def test_indirect_questions_count_as_questions(reply: str) -> None:
+    result = check_reply(reply, move(), PARTNER)
+    assert result.code != "no_question", result.reason
+
+
 def test_no_question_where_the_plan_asks_one_fails() -> None:
     result = check_reply("That sounds like a long night for the whole team.", move(), PARTNER)
     assert (result.ok, result.code) == (False, "no_question")
