@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.content import load_dir, load_file
 from app.grading.conditions import validate
 from app.grading.models import Rubric
 from app.grading.signals import SESSION_SIGNALS, TURN_SIGNALS
-from app.interview.errors import ContentError, NotFound
+from app.interview.errors import ContentError, InvalidInput, NotFound
 from app.interview.models import Side
 
 SCOPES = ("turn", "session")
@@ -96,6 +96,26 @@ class RubricCatalog:
 
     def ids(self) -> builtins.list[str]:
         return list(self._rubrics)
+
+    def choose(
+        self, side: Side, ids: Sequence[str] | None, *, field: str, why: str = ""
+    ) -> builtins.list[Rubric]:
+        """The rubrics named by ``ids`` (every rubric for ``side`` when none are named).
+
+        Each must grade ``side``; otherwise InvalidInput names ``field``, the wrong ids, the
+        reason ``why`` and the valid choices.
+        """
+        if not ids:
+            return self.list(side=side)
+        rubrics = [self.get(rubric_id) for rubric_id in dict.fromkeys(ids)]
+        wrong = [r.id for r in rubrics if r.applies_to != side]
+        if wrong:
+            valid = ", ".join(r.id for r in self.list(side=side))
+            because = why or f"for the {side} side"
+            raise InvalidInput(
+                field, f"{', '.join(wrong)} grade the other side {because}. Choose from: {valid}"
+            )
+        return rubrics
 
     def stock_phrases(self, side: Side) -> tuple[str, ...]:
         """Every stock phrase listed by the rubrics that grade ``side``."""

@@ -34,19 +34,9 @@ class GradingService:
         self.runtime = runtime
 
     def rubrics_for(self, human_side: Side, rubric_ids: list[str] | None) -> list[Rubric]:
-        catalog = self.runtime.rubrics
-        if not rubric_ids:
-            return list(catalog.list(side=human_side))
-        rubrics = [catalog.get(rubric_id) for rubric_id in dict.fromkeys(rubric_ids)]
-        wrong = [r.id for r in rubrics if r.applies_to != human_side]
-        if wrong:
-            valid = ", ".join(r.id for r in catalog.list(side=human_side))
-            raise InvalidInput(
-                "rubrics",
-                f"{', '.join(wrong)} grade the other side; for human_side '{human_side}' "
-                f"choose from: {valid}",
-            )
-        return rubrics
+        return self.runtime.rubrics.choose(
+            human_side, rubric_ids, field="rubrics", why=f"(human_side is '{human_side}')"
+        )
 
     async def grade(
         self, human_side: Side, rubric_ids: list[str] | None, turns: list[Turn]

@@ -55,21 +55,14 @@ class InterviewService:
 
     def choose_rubrics(self, persona: Persona, rubric_ids: list[str] | None) -> list[Rubric]:
         """The rubrics asked for, else the persona's own, else every rubric for the human side."""
-        side = persona.human_side
-        catalog = self.runtime.rubrics
         ids = rubric_ids if rubric_ids is not None else persona.rubrics
-        if not ids:
-            return list(catalog.list(side=side))
-        rubrics = [catalog.get(rubric_id) for rubric_id in dict.fromkeys(ids)]
-        wrong = [r.id for r in rubrics if r.applies_to != side]
-        if wrong:
-            valid = ", ".join(r.id for r in catalog.list(side=side))
-            raise InvalidInput(
-                "rubric_ids",
-                f"{', '.join(wrong)} grade the {persona.side}'s turns, but you take the {side} "
-                f"side opposite {persona.name}. Choose from: {valid}",
-            )
-        return rubrics
+        return self.runtime.rubrics.choose(
+            persona.human_side,
+            ids,
+            field="rubric_ids",
+            why=f"(they grade the {persona.side}; you take the {persona.human_side} side "
+            f"opposite {persona.name})",
+        )
 
     async def create(self, owner: str, request: NewInterview) -> InterviewOut:
         models = self.runtime.models
