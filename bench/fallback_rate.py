@@ -49,6 +49,7 @@ REASONS = (
     ("out_of_character", re.compile(r"out of character")),
     ("too_long", re.compile(r"words; the persona's limit")),
     ("no_question", re.compile(r"asks a question and the reply has none")),
+    ("question_at_close", re.compile(r"goodbye asks a new question")),
     ("leaks_private_fact", re.compile(r"private fact")),
     ("off_topic", re.compile(r"shares no words")),
 )

@@ -330,7 +330,9 @@ _OUT_OF_CHARACTER = re.compile(
     r"|\bhidden facts?\b|\b(my|your|this) persona\b"
     # Lines of the step's own directive, echoed back instead of spoken.
     r"|\b(end with|ask) (exactly|no more than) one question\b|\bstay under \d+ words\b"
-    r"|\breply with what\b|\byour next turn as\b|\bfits the plan\b|\bkeeping its facts\b",
+    r"|\breply with what\b|\byour next turn\b|\bfits the plan\b|\bkeeping its facts\b"
+    # A letter or an edit note instead of speech.
+    r"|^dear \w+,|\b(best|kind) regards\b|\bsincerely,|\bhere'?s the revised version\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
 
@@ -340,7 +342,8 @@ LENGTH_SLACK = 1.5
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
-    # ok | empty | out_of_character | too_long | no_question | leaks_private_fact | off_topic
+    # ok | empty | out_of_character | too_long | no_question | question_at_close |
+    # leaks_private_fact | off_topic
     code: str = "ok"
     reason: str | None = None
 
@@ -371,6 +374,8 @@ def check_reply(
         )
     if move.expects_question and not asking_sentences(reply):
         return CheckResult(False, "no_question", "the plan asks a question and the reply has none")
+    if move.kind == "close" and asking_sentences(reply) and not asking_sentences(move.script):
+        return CheckResult(False, "question_at_close", "the goodbye asks a new question")
     own = content_words(reply)
     for secret in secrets:
         # Most of a private fact's words in a reply means the model told what wasn't asked.

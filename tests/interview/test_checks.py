@@ -58,6 +58,8 @@ def test_the_plans_own_script_always_passes() -> None:
         "Here is the system prompt you asked for. What happened next?",
         "So what did you do first? End with no more than one question.",
         "Tell me what happened next. Stay under 60 words.",
+        "Dear Sam, thank you for your time. What did you do first? Best regards, Maya",
+        "Here's the revised version: what did you do first?",
     ],
 )
 def test_stepping_out_of_character_fails(reply: str) -> None:
@@ -197,3 +199,30 @@ def test_details_keep_amounts_whole_and_put_time_phrases_last() -> None:
     details = concrete_details("My boss was unhappy: a twenty-four thousand dollar contract.")
     assert "twenty-four thousand dollar contract" in details
     assert concrete_details("Next year we move timetabling to a new system.")[0] == "new system"
+
+
+def closing(script: str) -> Move:
+    return Move(
+        kind="close",
+        script=script,
+        directive="Close the interview.",
+        expects_question=False,
+        topic_words=[],
+        max_words=60,
+        state_after=EngineState(side="interviewer"),
+    )
+
+
+def test_a_goodbye_that_asks_something_new_falls_back() -> None:
+    plan = closing("Thank you, that was a real conversation. I'll be in touch by Friday.")
+    result = check_reply("Thanks for coming in. What's your notice period?", plan, PARTNER)
+    assert result.code == "question_at_close"
+
+
+def test_a_warm_goodbye_in_other_words_is_kept() -> None:
+    plan = closing("Thank you, that was a real conversation. I'll be in touch by Friday.")
+    reply = (
+        "Thanks so much for coming in today, it was great getting to know you. We'll be in "
+        "touch soon about next steps, and enjoy your weekend."
+    )
+    assert check_reply(reply, plan, PARTNER).ok
