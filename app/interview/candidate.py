@@ -39,7 +39,8 @@ _WRAP_UP = re.compile(
 _INTENT_PATTERNS = (
     (
         r"how (did )?you (get|got|end(ed)? up|came|come|start)|came to|got into|journey"
-        r"|background|yourself|your story|what brought you|what made you|first plan",
+        r"|background|yourself|your story|what brought you|what made you|first plan"
+        r"|got you (into|interested|started)|drew you|led you (to|into)|sparked",
         ("career-story", "motivation"),
     ),
     (
@@ -298,7 +299,9 @@ def plan_candidate(
     first = not last_text(turns, "candidate")
     off_topic = not intents(asked) and max(story_scores(persona, asked)) == 0
     # "Shall we start?" opens an interview; it is not a question to answer with a story.
-    small_talk = is_small_talk(said) or word_count(asked) < 6
+    # A greeting followed by a real question ("Thanks for coming in. What got you into...?")
+    # is a question: only the asking part decides.
+    small_talk = (is_small_talk(said) and off_topic) or word_count(asked) < 6
     if not asked or (first and (small_talk or off_topic)):
         # A greeting, or a statement with nothing asked: reply briefly instead of reciting.
         details = concrete_details(said)

@@ -537,3 +537,17 @@ def test_a_school_plan_gets_a_view_and_what_would_you_do_differently_gets_a_stor
         "We're a school, and we're moving timetabling to a new system. What do you think of that?"
     )
     assert move.kind == "view"
+
+
+def test_a_first_question_about_their_journey_gets_their_story_not_just_a_hello() -> None:
+    from app.config import PROJECT_ROOT
+    from app.interview.engine import Engine
+    from app.interview.models import Turn
+    from app.interview.personas import PersonaCatalog
+
+    lena = PersonaCatalog.from_dir(PROJECT_ROOT / "personas").get("lena-climate-pm-sharp")
+    engine = Engine(lena)
+    asked = "Thanks for coming in, Lena. What got you into grid software in the first place?"
+    move = engine.next_move([Turn("interviewer", asked)], engine.initial_state())
+    assert move.kind != "respond"
+    assert move.script.strip() != lena.first_message.strip()
