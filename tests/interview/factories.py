@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.interview.engine import Engine, Move
 from app.interview.models import Persona, Turn
 
 
@@ -129,3 +130,30 @@ def candidate(**overrides: Any) -> Persona:
 def say(*pairs: tuple[str, str]) -> list[Turn]:
     """A transcript from (speaker, text) pairs: ``say(("candidate", "Hi"), ...)``."""
     return [Turn(speaker, text) for speaker, text in pairs]  # type: ignore[arg-type]
+
+
+class Interview:
+    """Drive one engine turn by turn, as the service does: the human speaks, the persona moves."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.state = engine.initial_state()
+        self.turns: list[Turn] = []
+        opening = engine.opening(self.state)
+        if opening is not None:
+            self._said(opening)
+
+    def _said(self, move: Move) -> Move:
+        self.turns.append(Turn(self.engine.persona.side, move.script))
+        self.state = move.state_after
+        return move
+
+    def human(self, text: str, *, ending: bool = False) -> Move:
+        self.turns.append(Turn(self.engine.persona.human_side, text))
+        return self._said(self.engine.next_move(self.turns, self.state, ending=ending))
+
+
+FULL_STORY = (
+    "I started as a chemistry teacher in Leeds. Our timetable tool kept breaking, so I "
+    "rewrote it in Python over one summer, and that project got me my first developer job."
+)
