@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.client import RapportClient
 from bench.common import (
     ROOT,
-    RapportClient,
     Server,
     fmt,
     markdown_table,

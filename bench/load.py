@@ -21,11 +21,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.client import Connection, RapportClient
 from bench.common import (
     PG_ADMIN_URL,
     ROOT,
-    Connection,
-    RapportClient,
     RssSampler,
     Server,
     cpu_seconds,

@@ -18,10 +18,9 @@ from pathlib import Path
 
 from openai import AsyncOpenAI
 
+from bench.client import Connection, RapportClient
 from bench.common import (
     ROOT,
-    Connection,
-    RapportClient,
     Server,
     fmt,
     markdown_table,
