@@ -20,6 +20,7 @@ from app.api.errors import install_error_handlers
 from app.config import PROJECT_ROOT, Settings
 from app.grading.rubrics import RubricCatalog
 from app.interview.personas import PersonaCatalog
+from app.llm.backends import Backends
 from app.llm.base import ChatModel
 from app.llm.factory import ModelSet, build_models
 from app.services import RapportService, Runtime
@@ -70,7 +71,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         yield {"rapport": state}
     finally:
         await runtime.drain(DRAIN_SECONDS)
-        await runtime.models.aclose()
+        await runtime.backends.aclose()
         runtime.db.dispose()
 
 
@@ -83,7 +84,10 @@ def create_app(settings: Settings | None = None, llm: ChatModel | None = None) -
         db=make_engine(settings.database_url),
         personas=PersonaCatalog.from_dir(settings.personas_dir),
         rubrics=RubricCatalog.from_dir(settings.rubrics_dir),
-        models=supplied_models(settings, llm) if llm is not None else build_models(settings),
+        backends=Backends(
+            settings,
+            supplied_models(settings, llm) if llm is not None else build_models(settings),
+        ),
     )
     state = AppState(
         settings=settings,

@@ -251,10 +251,19 @@ async def home(
         },
     ]
     side = side if side in ("candidate", "interviewer") else "candidate"
+    backends = _state(request).runtime.backends
+    choices = [{"name": name, "label": backends.describe(name)} for name in backends.available()]
     return _render(
         request,
         "home.html",
-        {"user": user, "active": "home", "groups": groups, "side": side, "error": error},
+        {
+            "user": user,
+            "active": "home",
+            "groups": groups,
+            "side": side,
+            "error": error,
+            "backends": choices,
+        },
     )
 
 
@@ -265,12 +274,20 @@ async def start_from_form(
     persona_id: Annotated[str, Form()] = "",
     job_description: Annotated[str, Form()] = "",
     resume: Annotated[str, Form()] = "",
+    backend: Annotated[str, Form()] = "",
 ) -> Response:
     """The same start as POST /api/interviews, for browsers without JavaScript."""
     if user is None:
         return _to_login(request)
     try:
-        body = NewInterview(persona_id=persona_id, job_description=job_description, resume=resume)
+        body = NewInterview.model_validate(
+            {
+                "persona_id": persona_id,
+                "job_description": job_description,
+                "resume": resume,
+                "backend": backend or None,
+            }
+        )
         interview = await _state(request).service.start(user, body)
     except (RapportError, ValueError) as error:
         message = getattr(error, "message", None) or str(error)

@@ -171,6 +171,7 @@ class Readiness(BaseModel):
                 "persona_model": "scripted",
                 "judge_model": None,
                 "description": "offline scripted mode",
+                "backends": ["scripted"],
             }
         }
     )
@@ -182,3 +183,6 @@ class Readiness(BaseModel):
     persona_model: str
     judge_model: str | None
     description: str
+    backends: list[str] = Field(
+        description="backends an interview may choose (POST /api/interviews), the default first"
+    )

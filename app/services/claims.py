@@ -25,6 +25,7 @@ class Claim:
     """What a turn needs once the guard is taken: everything read in one short transaction."""
 
     interview_id: str
+    backend: str
     holder: str
     reply_index: int
     reply_created_at: datetime
@@ -133,6 +134,7 @@ def claim_new(
     repo.insert_turns(session, [human, reply])
     return Claim(
         interview_id=interview_id,
+        backend=row.backend,
         holder=holder,
         reply_index=human_index + 1,
         reply_created_at=now,
@@ -174,6 +176,7 @@ def claim_retry(
     ungraded = last_human is not None and last_human.index not in graded and row.rubrics
     return Claim(
         interview_id=interview_id,
+        backend=row.backend,
         holder=holder,
         reply_index=index,
         reply_created_at=now,

@@ -36,6 +36,7 @@ async def readiness(runtime: Runtime) -> dict[str, object]:
         "persona_model": models.persona_model_name,
         "judge_model": models.judge_model_name,
         "description": models.description,
+        "backends": runtime.backends.available(),
     }
 
 

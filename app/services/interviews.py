@@ -16,6 +16,7 @@ from app.grading.report import Report, build_report, report_markdown
 from app.interview.engine import Engine
 from app.interview.errors import Conflict, InvalidInput
 from app.interview.models import Persona, Side, Turn
+from app.llm.backends import BackendUnavailable
 from app.services.claims import storable
 from app.services.runtime import Runtime, holder_is_dead, new_holder
 from app.services.views import (
@@ -65,13 +66,11 @@ class InterviewService:
         )
 
     async def create(self, owner: str, request: NewInterview) -> InterviewOut:
-        models = self.runtime.models
-        if request.backend is not None and request.backend != models.backend:
-            raise InvalidInput(
-                "backend",
-                f"'{request.backend}' is not configured on this server; it runs "
-                f"'{models.backend}' ({models.description}). Set RAPPORT_LLM to change it.",
-            )
+        if request.backend is not None:
+            try:
+                self.runtime.backends.check(request.backend)
+            except BackendUnavailable as error:
+                raise InvalidInput("backend", str(error)) from None
         persona = self.runtime.personas.get(request.persona_id)
         rubrics = self.choose_rubrics(persona, request.rubric_ids)
         engine = Engine(
@@ -81,6 +80,7 @@ class InterviewService:
             resume=request.resume,
         )
         state = engine.initial_state()
+        models = await self.runtime.backends.get(request.backend)
         now = utcnow()
         interview_id = uuid.uuid4().hex
         turns: list[TurnRow] = []
@@ -106,7 +106,7 @@ class InterviewService:
             human_side=persona.human_side,
             status="active",
             backend=models.backend,
-            model=getattr(models.persona, "model", models.backend),
+            model=models.persona_model_name,
             persona=persona.model_dump(mode="json"),
             rubrics=[r.model_dump(mode="json") for r in rubrics],
             job_description=storable(request.job_description),
@@ -242,7 +242,8 @@ class InterviewService:
             if g.turn_index is not None and g.turn_index in position
         ]
         facts = hidden_facts(persona)
-        grader = Grader(rubrics, self.runtime.models.judge)
+        models = await self.runtime.backends.for_interview(row.backend)
+        grader = Grader(rubrics, models.judge)
         session_grades = await grader.grade_session(turns, human_side=side, hidden_facts=facts)
         report = build_report(
             turns,

@@ -23,6 +23,7 @@ from app.grading.models import Rubric
 from app.grading.rubrics import RubricCatalog
 from app.interview.models import Persona
 from app.interview.personas import PersonaCatalog
+from app.llm.backends import Backends
 from app.llm.factory import ModelSet
 from app.store.db import is_sqlite, transaction
 from app.store.tables import InterviewRow
@@ -68,7 +69,7 @@ class Runtime:
     db: DbEngine
     personas: PersonaCatalog
     rubrics: RubricCatalog
-    models: ModelSet
+    backends: Backends
     # A holder refreshes its guard every ``heartbeat`` seconds while it generates, so a guard
     # older than ``stale_after`` belongs to a process that died on another host.
     stale_after: float = 60.0
@@ -78,6 +79,11 @@ class Runtime:
     _snapshots: OrderedDict[str, tuple[Persona, list[Rubric]]] = field(
         default_factory=OrderedDict
     )
+
+    @property
+    def models(self) -> ModelSet:
+        """The server's default models (RAPPORT_LLM); an interview may have chosen others."""
+        return self.backends.default
 
     def snapshots(self, row: InterviewRow) -> tuple[Persona, list[Rubric]]:
         """The interview's persona and rubrics, parsed once per process: snapshots never

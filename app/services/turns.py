@@ -144,10 +144,9 @@ class TurnService:
         parts: list[str] = []
         final: Final | None = None
         try:
+            models = await self.runtime.backends.for_interview(claim.backend)
             move = engine.next_move(claim.history, claim.state)
-            async for item in engine.stream_reply(
-                self.runtime.models.persona, claim.history, move
-            ):
+            async for item in engine.stream_reply(models.persona, claim.history, move):
                 if isinstance(item, Final):
                     final = item
                 else:
@@ -229,7 +228,8 @@ class TurnService:
         facts = hidden_facts(claim.persona)
         try:
             signals = turn_signals(claim.history, local, hidden_facts=facts)
-            grader = Grader(claim.rubrics, self.runtime.models.judge)
+            models = await self.runtime.backends.for_interview(claim.backend)
+            grader = Grader(claim.rubrics, models.judge)
             grades = await grader.grade_turn(
                 claim.history, local, human_side=claim.human_side, hidden_facts=facts
             )

@@ -45,8 +45,10 @@ class NewInterview(BaseModel):
     )
     job_description: str = Field("", max_length=20_000)
     resume: str = Field("", max_length=20_000)
-    backend: str | None = Field(
-        None, description="must name the server's configured backend (see GET /readyz)"
+    backend: Literal["scripted", "openai", "local"] | None = Field(
+        None,
+        description="the model backend for this interview; defaults to the server's own. "
+        "GET /readyz lists the backends this server offers.",
     )
 
 

@@ -50,14 +50,6 @@ async def test_unknown_rubric_is_404_naming_the_valid_ids(client: httpx.AsyncCli
     assert "no-such-rubric" in response.json()["detail"]
 
 
-async def test_a_backend_the_server_does_not_run_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/interviews", json={"persona_id": MAYA, "backend": "openai"})
-    assert response.status_code == 422
-    body = response.json()
-    assert body["field"] == "backend"
-    assert "scripted" in body["detail"]
-
-
 @pytest.mark.parametrize(
     "body",
     [

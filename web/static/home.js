@@ -46,6 +46,7 @@
     var resume = form.elements.resume.value.trim();
     if (jd) body.job_description = jd;
     if (resume) body.resume = resume;
+    if (form.elements.backend) body.backend = form.elements.backend.value;
 
     button.disabled = true;
     button.textContent = "Starting…";
