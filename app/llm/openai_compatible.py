@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 # Tried in this order; the first mode a server accepts is remembered per model instance.
 JSON_MODES = ("json_schema", "json_object", "text")
+# How long to read past [DONE] for the end of a streamed body.
+DRAIN_SECONDS = 1.0
 
 
 @functools.cache
@@ -72,6 +74,18 @@ def sdk_arguments(params: dict[str, Any]) -> dict[str, Any]:
     """
     body = {key: value for key, value in params.items() if key != "model"}
     return {"model": params["model"], "messages": [], "extra_body": body}
+
+
+async def drain(lines: AsyncIterator[str]) -> None:
+    """Read a streamed body to its end after [DONE], so its connection goes back to the pool.
+
+    Closed unread, the connection is dropped, and the next reply pays for a new one on the
+    way to its first token. A server that stalls after [DONE] gets a short wait, no more.
+    """
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _line in lines:
+                pass
 
 
 class _Retry(Exception):
@@ -226,12 +240,14 @@ class OpenAICompatibleModel:
                         raise self._empty()
                     yield text
                     return
-                async for line in response.iter_lines():
+                lines = response.iter_lines()
+                async for line in lines:
                     if not line.startswith("data:"):
                         continue  # blank separators, ": ping" comments, event: lines
                     data = line[5:].strip()
                     if data == "[DONE]":
                         finished = True
+                        await drain(lines)
                         break
                     piece, finish = parse_chunk(data, self.where, self._key)
                     if piece:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.grading.models import Rubric
@@ -15,9 +17,9 @@ from app.interview.engine import EngineState
 from app.interview.errors import Conflict, InvalidInput, NotFound
 from app.interview.models import Persona, Side, Turn
 from app.services.runtime import Runtime, holder_is_dead, new_holder
-from app.services.views import TurnOut, turn_out
+from app.services.views import TurnOut
 from app.store import repository as repo
-from app.store.tables import InterviewRow, TurnRow, utcnow
+from app.store.tables import InterviewRow, utcnow
 
 
 @dataclass
@@ -104,6 +106,31 @@ def take_guard(
         )
     raise Conflict("The interview changed while you posted; reload it and try again.")
 
+def claim_new_fast(
+    runtime: Runtime, connection: Connection, owner: str, interview_id: str, text: str
+) -> Claim | None:
+    """The usual case in three statements: take a free guard (reading the interview in the
+    same UPDATE), read the transcript, insert the two turns. None when the guard was not
+    plainly free; ``claim_new`` then finds out why."""
+    repo.check_id(interview_id)
+    holder = new_holder()
+    now = utcnow()
+    row = repo.guard_new_exchange(
+        connection,
+        interview_id,
+        owner=owner,
+        holder=holder,
+        now=now,
+        stale_before=runtime.stale_before(now),
+    )
+    if row is None:
+        return None
+    persona, rubrics = runtime.snapshot(
+        interview_id, lambda: repo.snapshot_data(connection, interview_id)
+    )
+    return _exchange(connection, row, interview_id, text, holder, persona, rubrics, now)
+
+
 def claim_new(
     runtime: Runtime, session: Session, owner: str, interview_id: str, text: str
 ) -> Claim:
@@ -111,27 +138,50 @@ def claim_new(
     if row.status != "active":
         raise Conflict("This interview is finished; start a new one to keep practising.")
     holder, count = take_guard(runtime, session, row, advance=2)
-    human_index = count - 2
-    existing = repo.transcript_rows(session, interview_id)
     persona, rubrics = runtime.snapshots(row)
-    now = utcnow()
-    human = TurnRow(
-        interview_id=interview_id,
-        index=human_index,
-        speaker=row.human_side,
-        text=text,
-        status="complete",
-        created_at=now,
+    fields = SimpleNamespace(
+        turn_count=count,
+        human_side=row.human_side,
+        engine_state=row.engine_state,
+        job_description=row.job_description,
+        resume=row.resume,
+        backend=row.backend,
     )
-    reply = TurnRow(
-        interview_id=interview_id,
-        index=human_index + 1,
-        speaker=persona.side,
-        text="",
-        status="incomplete",
-        created_at=now,
-    )
-    repo.insert_turns(session, [human, reply])
+    return _exchange(session, fields, interview_id, text, holder, persona, rubrics, utcnow())
+
+
+def _exchange(
+    db: Session | Connection,
+    row: Any,
+    interview_id: str,
+    text: str,
+    holder: str,
+    persona: Persona,
+    rubrics: list[Rubric],
+    now: datetime,
+) -> Claim:
+    """Save the human's turn and an empty reply once the guard is taken; ``row`` carries the
+    interview's new turn_count, human_side, engine_state, job_description, resume, backend."""
+    human_index = row.turn_count - 2
+    existing = repo.transcript_rows(db, interview_id)
+    human = {
+        "interview_id": interview_id,
+        "index": human_index,
+        "speaker": row.human_side,
+        "text": text,
+        "status": "complete",
+        "fallback": False,
+        "meta": {},
+        "created_at": now,
+    }
+    reply = {
+        **human,
+        "index": human_index + 1,
+        "speaker": persona.side,
+        "text": "",
+        "status": "incomplete",
+    }
+    repo.insert_turns(db, [human, reply])
     return Claim(
         interview_id=interview_id,
         backend=row.backend,
@@ -145,9 +195,16 @@ def claim_new(
         state=EngineState.from_dict(row.engine_state),
         job_description=row.job_description,
         resume=row.resume,
-        human=turn_out(human),
+        human=TurnOut(
+            index=human_index,
+            speaker=persona.human_side,
+            text=text,
+            status="complete",
+            created_at=now,
+        ),
         grade_index=human_index if rubrics else None,
     )
+
 
 def claim_retry(
     runtime: Runtime, session: Session, owner: str, interview_id: str, index: int

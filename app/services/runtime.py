@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import Session
 
@@ -25,7 +26,7 @@ from app.interview.models import Persona
 from app.interview.personas import PersonaCatalog
 from app.llm.backends import Backends
 from app.llm.factory import ModelSet
-from app.store.db import is_sqlite, transaction
+from app.store.db import core_transaction, is_sqlite, transaction
 from app.store.tables import InterviewRow
 
 T = TypeVar("T")
@@ -86,19 +87,26 @@ class Runtime:
         return self.backends.default
 
     def snapshots(self, row: InterviewRow) -> tuple[Persona, list[Rubric]]:
-        """The interview's persona and rubrics, parsed once per process: snapshots never
-        change, and validating them on every turn would cost more than the turn's queries."""
-        cached = self._snapshots.get(row.id)
+        return self.snapshot(row.id, lambda: (row.persona, row.rubrics))
+
+    def snapshot(
+        self, interview_id: str, load: Callable[[], tuple[Any, Any]]
+    ) -> tuple[Persona, list[Rubric]]:
+        """The interview's persona and rubrics, read (``load``) and parsed once per process:
+        snapshots never change, and parsing them on every turn would cost more than the
+        turn's queries."""
+        cached = self._snapshots.get(interview_id)
         if cached is None:
+            persona, rubrics = load()
             cached = (
-                Persona.model_validate(row.persona),
-                [Rubric.model_validate(r) for r in row.rubrics],
+                Persona.model_validate(persona),
+                [Rubric.model_validate(r) for r in rubrics],
             )
-            self._snapshots[row.id] = cached
+            self._snapshots[interview_id] = cached
             if len(self._snapshots) > SNAPSHOT_CACHE:
                 self._snapshots.popitem(last=False)
         else:
-            self._snapshots.move_to_end(row.id)
+            self._snapshots.move_to_end(interview_id)
         return cached
 
     async def run_db(self, work: Callable[[Session], T]) -> T:
@@ -118,6 +126,15 @@ class Runtime:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(1 if is_sqlite(self.db.url) else 20)
         return self._limiter
+
+    async def run_core(self, work: Callable[[Connection], T]) -> T:
+        """``run_db`` on a Core connection: for the statements on a turn's critical path."""
+
+        def unit() -> T:
+            with core_transaction(self.db) as connection:
+                return work(connection)
+
+        return await anyio.to_thread.run_sync(unit, limiter=self._db_limiter())
 
     def run_db_now(self, work: Callable[[Session], T]) -> T:
         with transaction(self.db) as session:

@@ -16,7 +16,7 @@ from app.grading.signals import turn_signals
 from app.interview.engine import Engine, Final
 from app.llm.base import ModelError
 from app.services.channel import TurnChannel
-from app.services.claims import Claim, check_text, claim_new, claim_retry
+from app.services.claims import Claim, check_text, claim_new, claim_new_fast, claim_retry
 from app.services.runtime import Runtime
 from app.services.views import TurnOut, grade_row, hidden_facts, turn_out
 from app.store import repository as repo
@@ -38,6 +38,34 @@ class ExchangeResult:
     grades_saved: bool = False
 
 
+class Grading:
+    """Grading of the turn's human words, started once the reply is under way."""
+
+    def __init__(self, service: TurnService, claim: Claim) -> None:
+        self._service = service
+        self._claim = claim
+        self._task: asyncio.Task[tuple[list[Grade], dict[str, Any]]] | None = None
+
+    def start(self) -> None:
+        if self._task is None and self._claim.grade_index is not None:
+            self._task = asyncio.create_task(self._service._grade(self._claim))
+
+    def ready(self) -> list[Grade] | None:
+        """The grades when they are already done, else None."""
+        if self._task is None or not self._task.done():
+            return None
+        return self._task.result()[0]
+
+    async def result(self) -> tuple[list[Grade], dict[str, Any]]:
+        self.start()
+        assert self._task is not None
+        return await self._task
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+
 @dataclass
 class Exchange:
     """A turn under way. ``task`` finishes and saves the reply whether or not anyone listens."""
@@ -56,9 +84,13 @@ class TurnService:
     async def post(self, owner: str, interview_id: str, text: str) -> Exchange:
         """Commit the human's turn and the guard, then start the reply and the grading."""
         text = check_text(text, self.runtime.settings.max_turn_chars)
-        claim = await self.runtime.run_db(
-            lambda s: claim_new(self.runtime, s, owner, interview_id, text)
+        claim = await self.runtime.run_core(
+            lambda c: claim_new_fast(self.runtime, c, owner, interview_id, text)
         )
+        if claim is None:
+            claim = await self.runtime.run_db(
+                lambda s: claim_new(self.runtime, s, owner, interview_id, text)
+            )
         return self._start(claim)
 
     async def retry(self, owner: str, interview_id: str, index: int) -> Exchange:
@@ -77,17 +109,15 @@ class TurnService:
     # --- the work, in a task of its own ------------------------------------------------------
 
     async def _run(self, claim: Claim, channel: TurnChannel) -> ExchangeResult:
-        grading = (
-            asyncio.create_task(self._grade(claim)) if claim.grade_index is not None else None
-        )
+        grading = Grading(self, claim)
         heartbeat = asyncio.create_task(self._heartbeat(claim))
         try:
             try:
                 result = await self._generate(claim, channel, grading)
             finally:
                 heartbeat.cancel()
-            if grading is not None:
-                result.grades, result.signals = await grading
+            if claim.grade_index is not None:
+                result.grades, result.signals = await grading.result()
                 if not result.grades_saved:
                     grades = result.grades
                     await self.runtime.run_db(lambda s: self._save_grades(s, claim, grades))
@@ -115,8 +145,7 @@ class TurnService:
             )
             raise
         finally:
-            if grading is not None and not grading.done():
-                grading.cancel()
+            grading.cancel()
             channel.close()
 
     def _error_json(self, claim: Claim, message: str) -> str:
@@ -129,10 +158,7 @@ class TurnService:
         )
 
     async def _generate(
-        self,
-        claim: Claim,
-        channel: TurnChannel,
-        grading: asyncio.Task[tuple[list[Grade], dict[str, Any]]] | None = None,
+        self, claim: Claim, channel: TurnChannel, grading: Grading | None = None
     ) -> ExchangeResult:
         settings = self.runtime.settings
         engine = Engine(
@@ -152,6 +178,10 @@ class TurnService:
                 else:
                     parts.append(item.text)
                     channel.token(item.text)
+                    if grading is not None:
+                        # Only now: until the model request is out, grading would compete
+                        # with it for the event loop.
+                        grading.start()
             if final is None:
                 raise ModelError("The model stopped before finishing its reply.")
         except ModelError as error:
@@ -163,7 +193,7 @@ class TurnService:
             raise
         done = final
         # Grades ready by now (always, with the judge off) share the reply's transaction.
-        grades = grading.result()[0] if grading is not None and grading.done() else None
+        grades = grading.ready() if grading is not None else None
 
         def save(session: Session) -> TurnOut:
             if grades is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 # Database work runs on anyio's worker threads (40 by default); one connection for each keeps
@@ -85,3 +85,13 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def core_transaction(engine: Engine) -> Iterator[Connection]:
+    """``transaction`` on a plain Core connection, for the hot path of a turn: statements go
+    straight to the connection, without the ORM's unit of work around them."""
+    lock = _SQLITE_LOCKS.get(engine)
+    queue: AbstractContextManager[object] = lock if lock is not None else nullcontext()
+    with queue, engine.begin() as connection:
+        yield connection

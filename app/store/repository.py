@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.interview.errors import NotFound
@@ -33,11 +34,15 @@ def add_interview(session: Session, interview: InterviewRow, turns: Iterable[Tur
     session.add_all(list(turns))
 
 
-def get_interview(session: Session, owner: str, interview_id: str) -> InterviewRow:
-    """The interview if ``owner`` has it; anyone else's is reported as not found."""
+def check_id(interview_id: str) -> None:
     if not _ID.fullmatch(interview_id):
         # Not an id we ever issue; don't send arbitrary bytes to the database.
         raise NotFound("interview", interview_id[:64])
+
+
+def get_interview(session: Session, owner: str, interview_id: str) -> InterviewRow:
+    """The interview if ``owner`` has it; anyone else's is reported as not found."""
+    check_id(interview_id)
     row = session.get(InterviewRow, interview_id)
     if row is None or row.owner != owner:
         raise NotFound("interview", interview_id)
@@ -174,15 +179,81 @@ _TRANSCRIPT = (
 )
 
 
-def transcript_rows(session: Session, interview_id: str) -> list[Any]:
+def transcript_rows(session: Session | Connection, interview_id: str) -> list[Any]:
     """(index, speaker, text, status) of every turn in order, as plain rows, not objects."""
     return list(session.execute(_TRANSCRIPT, {"interview_id": interview_id}).all())
 
 
-def insert_turns(session: Session, turns: Iterable[TurnRow]) -> None:
-    """Insert new turns in one statement, without tracking them (their ids are not read)."""
-    rows = [turn.model_dump(exclude={"id"}) for turn in turns]
-    session.execute(insert(TURNS), rows)
+def insert_turns(session: Session | Connection, turns: Iterable[dict[str, Any]]) -> None:
+    """Insert new turns (column values) in one statement, without tracking them."""
+    session.execute(_INSERT_TURNS, list(turns))
+
+
+_INSERT_TURNS = insert(TURNS)
+
+# Taking the guard for a new exchange (the human's turn and the reply), checking the owner,
+# and reading what the reply needs, in one statement: the hot path of every turn.
+_GUARD_NEW = (
+    update(INTERVIEWS)
+    .where(
+        INTERVIEWS.c.id == bindparam("b_id"),
+        INTERVIEWS.c.owner == bindparam("b_owner"),
+        INTERVIEWS.c.status == "active",
+        or_(
+            INTERVIEWS.c.inflight_turn.is_(None),
+            INTERVIEWS.c.inflight_since < bindparam("b_stale_before"),
+        ),
+    )
+    .values(
+        inflight_turn=INTERVIEWS.c.turn_count + 1,
+        inflight_owner=bindparam("b_holder"),
+        inflight_since=bindparam("b_now"),
+        turn_count=INTERVIEWS.c.turn_count + 2,
+    )
+    .returning(
+        INTERVIEWS.c.turn_count,
+        INTERVIEWS.c.human_side,
+        INTERVIEWS.c.engine_state,
+        INTERVIEWS.c.job_description,
+        INTERVIEWS.c.resume,
+        INTERVIEWS.c.backend,
+    )
+)
+
+_SNAPSHOTS = select(INTERVIEWS.c.persona, INTERVIEWS.c.rubrics).where(
+    INTERVIEWS.c.id == bindparam("b_id")
+)
+
+
+def guard_new_exchange(
+    connection: Connection,
+    interview_id: str,
+    *,
+    owner: str,
+    holder: str,
+    now: datetime,
+    stale_before: datetime,
+) -> Any | None:
+    """Take the guard for two new turns when it is plainly free; the row's new turn_count,
+    human_side, engine_state, job_description, resume and backend, or None when the guard is
+    held, the interview is not active or not ``owner``'s (the caller then finds out which)."""
+    result = connection.execute(
+        _GUARD_NEW,
+        {
+            "b_id": interview_id,
+            "b_owner": owner,
+            "b_holder": holder,
+            "b_now": now,
+            "b_stale_before": stale_before,
+        },
+    )
+    return result.first()
+
+
+def snapshot_data(connection: Connection, interview_id: str) -> tuple[Any, Any]:
+    """The stored persona and rubrics of an interview, as JSON data."""
+    row = connection.execute(_SNAPSHOTS, {"b_id": interview_id}).one()
+    return row.persona, row.rubrics
 
 
 def reload_interview(session: Session, interview_id: str) -> InterviewRow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,8 @@ from fastapi import FastAPI
 
 from app.llm.base import ModelUnavailable
 from app.llm.scripted import ScriptedModel
+from app.services import turns as turns_module
+from app.services.channel import TurnChannel
 from app.store import repository as repo
 from app.store.db import transaction
 from app.store.tables import utcnow
@@ -62,6 +65,36 @@ async def test_a_streamed_turn_sends_turn_tokens_grade_done(
     saved = (await client.get(f"/api/interviews/{interview['id']}")).json()
     assert saved["turns"][2]["text"] == streamed
     assert saved["turns"][1]["grades"] == grade["grades"]
+
+
+async def test_grading_waits_until_the_reply_is_under_way(
+    client: httpx.AsyncClient, llm: ScriptedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Grading runs on the same event loop as the model request; started first, it would
+    # delay the reply's first token. It starts once the first token is out.
+    order: list[str] = []
+    signals = turns_module.turn_signals
+
+    def graded(*args: Any, **kwargs: Any) -> Any:
+        order.append("grading")
+        return signals(*args, **kwargs)
+
+    monkeypatch.setattr(turns_module, "turn_signals", graded)
+    channel_token = TurnChannel.token
+
+    def token(self: TurnChannel, text: str) -> None:
+        order.append("token")
+        channel_token(self, text)
+
+    monkeypatch.setattr(TurnChannel, "token", token)
+    interview = await start(client)
+    llm.token_delay = 0.01  # the model takes a moment, as a real one does, to its first token
+    llm.queue("What did fixing it teach you?")
+    response = await client.post(
+        f"/api/interviews/{interview['id']}/turns", json={"text": ANSWER}, headers=SSE
+    )
+    assert kinds(parse_events(response.text)) == ["turn", "token", "grade", "done"]
+    assert order[0] == "token" and order.count("grading") == 1
 
 
 async def test_the_model_sees_the_transcript_and_the_engine_state_is_kept(

@@ -64,6 +64,17 @@ async def test_stream_yields_tokens_in_order(
     assert sent["messages"] == [{"role": "user", "content": "Tell me about yourself."}]
 
 
+async def test_streamed_replies_reuse_one_connection(
+    model: OpenAICompatibleModel, fake_openai: FakeOpenAI
+) -> None:
+    # Each stream is read past [DONE] to its end, so its connection goes back to the pool
+    # instead of being closed: the next reply starts without a new TCP handshake.
+    for _ in range(3):
+        assert await collect(model)
+    peers = {recorded.peer for recorded in fake_openai.requests}
+    assert len(fake_openai.requests) == 3 and len(peers) == 1 and None not in peers
+
+
 async def test_stream_sends_temperature_and_max_tokens(
     model: OpenAICompatibleModel, fake_openai: FakeOpenAI
 ) -> None:

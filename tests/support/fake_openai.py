@@ -97,6 +97,8 @@ class Recorded:
     headers: dict[str, str]
     kind: str
     at: float = field(default_factory=time.monotonic)
+    # The client's port: requests on one kept-alive connection share it.
+    peer: int | None = None
 
 
 class Control:
@@ -208,8 +210,9 @@ def build_app(control: Control) -> Starlette:
         if control.record:
             headers = {k: v for k, v in request.headers.items() if k != "authorization"}
             headers["authorization-present"] = str("authorization" in request.headers)
+            peer = request.client.port if request.client else None
             control.requests.append(
-                Recorded(request.url.path, body, headers, behaviour.kind)
+                Recorded(request.url.path, body, headers, behaviour.kind, peer=peer)
             )
         fmt = (body.get("response_format") or {}).get("type")
         if fmt in control.reject_formats:
