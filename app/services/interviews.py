@@ -25,7 +25,7 @@ from app.services.views import (
     NewInterview,
     aware,
     grade_out,
-    grade_row,
+    grade_values,
     hidden_facts,
     interview_out,
     interview_summary,
@@ -210,7 +210,7 @@ class InterviewService:
         def save(session: Session) -> None:
             now = utcnow()
             repo.replace_grades(
-                session, interview_id, None, [grade_row(interview_id, g) for g in session_grades]
+                session, interview_id, None, [grade_values(interview_id, g) for g in session_grades]
             )
             repo.save_report(
                 session, ReportRow(interview_id=interview_id, data=data, created_at=now)

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.grading.grader import Grader
@@ -18,9 +19,9 @@ from app.llm.base import ModelError
 from app.services.channel import TurnChannel
 from app.services.claims import Claim, check_text, claim_new, claim_new_fast, claim_retry
 from app.services.runtime import Runtime
-from app.services.views import TurnOut, grade_row, hidden_facts, turn_out
+from app.services.views import TurnOut, TurnStatus, grade_values, hidden_facts
 from app.store import repository as repo
-from app.store.tables import TurnRow, utcnow
+from app.store.tables import utcnow
 
 log = logging.getLogger("rapport.turns")
 
@@ -120,7 +121,7 @@ class TurnService:
                 result.grades, result.signals = await grading.result()
                 if not result.grades_saved:
                     grades = result.grades
-                    await self.runtime.run_db(lambda s: self._save_grades(s, claim, grades))
+                    await self.runtime.run_core(lambda c: self._save_grades(c, claim, grades))
                 channel.event(
                     "grade",
                     json.dumps(
@@ -195,40 +196,37 @@ class TurnService:
         # Grades ready by now (always, with the judge off) share the reply's transaction.
         grades = grading.ready() if grading is not None else None
 
-        def save(session: Session) -> TurnOut:
+        def save(connection: Connection) -> TurnOut:
             if grades is not None:
-                self._save_grades(session, claim, grades)
-            return self._save_reply(session, claim, done)
+                self._save_grades(connection, claim, grades)
+            return self._save_reply(connection, claim, done)
 
-        reply = await self.runtime.run_db(save)
+        reply = await self.runtime.run_core(save)
         return ExchangeResult(reply=reply, grades_saved=grades is not None)
 
-    def _reply_out(self, claim: Claim, text: str, status: str, fallback: bool) -> TurnOut:
-        return turn_out(
-            TurnRow(
-                interview_id=claim.interview_id,
-                index=claim.reply_index,
-                speaker=claim.persona.side,
-                text=text,
-                status=status,
-                fallback=fallback,
-                created_at=claim.reply_created_at,
-            )
+    def _reply_out(
+        self, claim: Claim, text: str, status: TurnStatus, fallback: bool
+    ) -> TurnOut:
+        return TurnOut(
+            index=claim.reply_index,
+            speaker=claim.persona.side,
+            text=text,
+            status=status,
+            fallback=fallback,
+            created_at=claim.reply_created_at,
         )
 
-    def _save_reply(self, session: Session, claim: Claim, final: Final) -> TurnOut:
-        meta = {"move": final.move_kind, "fallback_reason": final.fallback_reason}
-        repo.update_turn(
-            session,
+    def _save_reply(self, connection: Connection, claim: Claim, final: Final) -> TurnOut:
+        if not repo.save_reply(
+            connection,
             claim.interview_id,
             claim.reply_index,
             text=final.text,
             status="complete",
             fallback=final.fallback,
-            meta=meta,
-        )
-        if not repo.release_turn(
-            session, claim.interview_id, claim.holder, {"engine_state": final.state.to_dict()}
+            meta={"move": final.move_kind, "fallback_reason": final.fallback_reason},
+            holder=claim.holder,
+            engine_state=final.state.to_dict(),
         ):
             log.warning("interview %s: the guard was taken over before turn %s was saved",
                         claim.interview_id, claim.reply_index)
@@ -236,7 +234,7 @@ class TurnService:
 
     def _save_broken(self, session: Session, claim: Claim, parts: list[str]) -> TurnOut:
         text = "".join(parts).strip()
-        status = "incomplete" if text else "failed"
+        status: TurnStatus = "incomplete" if text else "failed"
         repo.update_turn(
             session, claim.interview_id, claim.reply_index, text=text, status=status
         )
@@ -269,7 +267,9 @@ class TurnService:
         grades = [g.model_copy(update={"turn_index": index}) for g in grades]
         return grades, signals
 
-    def _save_grades(self, session: Session, claim: Claim, grades: list[Grade]) -> None:
+    def _save_grades(self, connection: Connection, claim: Claim, grades: list[Grade]) -> None:
+        # The turn has no grades yet: it is new, or a retry's claim only grades a turn whose
+        # grades were never saved, so an insert is enough.
         if claim.grade_index is not None and grades:
-            rows = [grade_row(claim.interview_id, g) for g in grades]
-            repo.replace_grades(session, claim.interview_id, claim.grade_index, rows)
+            rows = [grade_values(claim.interview_id, g) for g in grades]
+            repo.add_grades(connection, rows)

@@ -166,18 +166,19 @@ def grade_out(row: GradeRow) -> Grade:
     )
 
 
-def grade_row(interview_id: str, grade: Grade) -> GradeRow:
-    return GradeRow(
-        interview_id=interview_id,
-        turn_index=grade.turn_index,
-        rubric_id=grade.rubric_id,
-        score=grade.score,
-        evidence=grade.evidence,
-        rationale=grade.rationale,
-        tip=grade.tip,
-        method=grade.method,
-        model=grade.model,
-    )
+def grade_values(interview_id: str, grade: Grade) -> dict[str, Any]:
+    """A grade as the grades table's column values."""
+    return {
+        "interview_id": interview_id,
+        "turn_index": grade.turn_index,
+        "rubric_id": grade.rubric_id,
+        "score": grade.score,
+        "evidence": grade.evidence,
+        "rationale": grade.rationale,
+        "tip": grade.tip,
+        "method": grade.method,
+        "model": grade.model,
+    }
 
 
 def turn_out(row: TurnRow, grades: list[Grade] | None = None) -> TurnOut:

@@ -106,14 +106,25 @@ def list_grades(session: Session, interview_id: str) -> list[GradeRow]:
 
 
 def replace_grades(
-    session: Session, interview_id: str, turn_index: int | None, grades: Iterable[GradeRow]
+    session: Session | Connection,
+    interview_id: str,
+    turn_index: int | None,
+    grades: Iterable[dict[str, Any]],
 ) -> None:
     c = GRADES.c
     where_turn = c.turn_index.is_(None) if turn_index is None else c.turn_index == turn_index
     session.execute(delete(GRADES).where(c.interview_id == interview_id, where_turn))
-    rows = [grade.model_dump(exclude={"id"}) for grade in grades]
+    add_grades(session, grades)
+
+
+_INSERT_GRADES = insert(GRADES)
+
+
+def add_grades(session: Session | Connection, grades: Iterable[dict[str, Any]]) -> None:
+    """Insert grades (column values) in one statement."""
+    rows = list(grades)
     if rows:
-        session.execute(insert(GRADES), rows)
+        session.execute(_INSERT_GRADES, rows)
 
 
 def get_report(session: Session, interview_id: str) -> ReportRow | None:
@@ -283,8 +294,67 @@ def refresh_claim(session: Session, interview_id: str, holder: str, now: datetim
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+_SAVE_REPLY = (
+    update(TURNS)
+    .where(TURNS.c.interview_id == bindparam("b_id"), TURNS.c.index == bindparam("b_index"))
+    .values(
+        text=bindparam("b_text"),
+        status=bindparam("b_status"),
+        fallback=bindparam("b_fallback"),
+        meta=bindparam("b_meta", type_=TURNS.c.meta.type),
+    )
+)
+_RELEASE_WITH_STATE = (
+    update(INTERVIEWS)
+    .where(
+        INTERVIEWS.c.id == bindparam("b_id"),
+        INTERVIEWS.c.inflight_owner == bindparam("b_holder"),
+    )
+    .values(
+        inflight_turn=None,
+        inflight_owner=None,
+        inflight_since=None,
+        engine_state=bindparam("b_state", type_=INTERVIEWS.c.engine_state.type),
+    )
+)
+
+
+def save_reply(
+    connection: Connection,
+    interview_id: str,
+    index: int,
+    *,
+    text: str,
+    status: str,
+    fallback: bool,
+    meta: dict[str, Any],
+    holder: str,
+    engine_state: dict[str, Any],
+) -> bool:
+    """Save a finished reply and free the guard with the engine's new state, in two prepared
+    statements. False when the guard was no longer ``holder``'s (the reply is saved anyway)."""
+    connection.execute(
+        _SAVE_REPLY,
+        {
+            "b_id": interview_id,
+            "b_index": index,
+            "b_text": text,
+            "b_status": status,
+            "b_fallback": fallback,
+            "b_meta": meta,
+        },
+    )
+    result = connection.execute(
+        _RELEASE_WITH_STATE, {"b_id": interview_id, "b_holder": holder, "b_state": engine_state}
+    )
+    return bool(result.rowcount)
+
+
 def release_turn(
-    session: Session, interview_id: str, holder: str, values: dict[str, Any] | None = None
+    session: Session | Connection,
+    interview_id: str,
+    holder: str,
+    values: dict[str, Any] | None = None,
 ) -> bool:
     """Clear the guard if ``holder`` still has it, applying ``values`` in the same statement."""
     c = INTERVIEWS.c
@@ -296,7 +366,9 @@ def release_turn(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def update_turn(session: Session, interview_id: str, index: int, **values: Any) -> None:
+def update_turn(
+    session: Session | Connection, interview_id: str, index: int, **values: Any
+) -> None:
     c = TURNS.c
     session.execute(
         update(TURNS).where(c.interview_id == interview_id, c.index == index).values(**values)
