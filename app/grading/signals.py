@@ -3,34 +3,29 @@
 ``turn_signals(turns, index)`` describes one turn in the context of the transcript before it;
 ``session_signals(turns, human_side)`` sums the human's side up. Both return flat dicts whose
 scalar entries can be named in rubric conditions (see ``app.grading.signal_names``).
-Text analysis is cached by text, so grading turn after turn stays in the microseconds.
+Text analysis is cached by text, and the running state of the conversation before a turn is
+read once and remembered (see ``app.grading.conversation``), so grading turn after turn stays
+in the microseconds.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from app.grading import lexicon as lx
+from app.grading.conversation import Conversation, TurnLike, read_upto
+from app.grading.conversation import clear_memo as clear_memo
 from app.grading.signal_names import KNOWN_SIGNALS as KNOWN_SIGNALS
 from app.grading.signal_names import SESSION_SIGNALS as SESSION_SIGNALS
 from app.grading.signal_names import TURN_SIGNALS as TURN_SIGNALS
-from app.grading.text import TextInfo, analyse, exchange, fact_revealed, normalise, phrases_in
+from app.grading.text import exchange, fact_revealed, normalise, phrases_in
 
 Signals = dict[str, Any]
 
 # How far back (in turns) callbacks are looked for; keeps long transcripts linear.
 CALLBACK_WINDOW = 30
-
-
-
-class TurnLike(Protocol):
-    @property
-    def speaker(self) -> str: ...
-    @property
-    def text(self) -> str: ...
 
 
 class FactLike(Protocol):
@@ -44,156 +39,13 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 3) if whole else 0.0
 
 
-Key = tuple[tuple[str, str], ...]
-
-
-class _SpeakerState(NamedTuple):
-    """One speaker's running counts after one of their turns."""
-
-    streak: int = 0  # question-only turns in a row, ending here
-    longest: int = 0
-    taken: int = 0  # turns taken
-    asked: int = 0  # turns that asked a question
-    opened: bool = False  # has asked something beyond a pleasantry
-
-
 @dataclass(frozen=True)
 class _Said:
     speaker: str
     text: str
 
 
-class _Transcript:
-    """Running totals and streaks per turn, built in one forward pass and extended in place."""
-
-    def __init__(self) -> None:
-        self.turns: list[TurnLike] = []
-        self.infos: list[TextInfo] = []
-        self.partner: list[int] = []
-        self.words: list[dict[str, int]] = []
-        self.after: list[_SpeakerState] = []  # the speaker's state after each turn
-        self.prior: list[tuple[int, int]] = []  # (earlier turns, earlier question turns)
-        self.opening: list[bool] = []
-        self._totals: dict[str, int] = {"interviewer": 0, "candidate": 0}
-        self._state: dict[str, _SpeakerState] = {}
-
-    @classmethod
-    def of(cls, turns: Sequence[TurnLike]) -> _Transcript:
-        doc = cls()
-        for turn in turns:
-            doc.push(turn)
-        return doc
-
-    def prefix(self, upto: int) -> _Transcript:
-        """A copy holding the first ``upto`` turns, ready to be extended."""
-        doc = _Transcript()
-        doc.turns = self.turns[:upto]
-        doc.infos = self.infos[:upto]
-        doc.partner = self.partner[:upto]
-        doc.words = self.words[:upto]
-        doc.after = self.after[:upto]
-        doc.prior = self.prior[:upto]
-        doc.opening = self.opening[:upto]
-        if upto:
-            doc._totals = dict(self.words[upto - 1])
-        # Each speaker's state is the one after their last turn; two speakers, so this stops soon.
-        for j in range(upto - 1, -1, -1):
-            doc._state.setdefault(self.turns[j].speaker, self.after[j])
-            if len(doc._state) == len(self._state):
-                break
-        return doc
-
-    def copy(self) -> _Transcript:
-        return self.prefix(len(self.turns))
-
-    def push(self, turn: TurnLike) -> None:
-        i, who = len(self.turns), turn.speaker
-        info = analyse(turn.text)
-        if i == 0:
-            partner = -1
-        elif self.turns[i - 1].speaker != who:
-            partner = i - 1
-        else:
-            partner = self.partner[i - 1]
-        self.turns.append(turn)
-        self.infos.append(info)
-        self.partner.append(partner)
-        self._totals[who] = self._totals.get(who, 0) + info.words
-        self.words.append(dict(self._totals))
-        partner_text = self.turns[partner].text if partner >= 0 else ""
-        before = self._state.get(who, _SpeakerState())
-        question_only = exchange(turn.text, partner_text).question_only
-        streak = before.streak + 1 if question_only else 0
-        real = info.asks_beyond_small_talk
-        after = _SpeakerState(
-            streak=streak,
-            longest=max(before.longest, streak),
-            taken=before.taken + 1,
-            asked=before.asked + (info.questions > 0),
-            opened=before.opened or real,
-        )
-        self._state[who] = after
-        self.after.append(after)
-        self.prior.append((before.taken, before.asked))
-        # Greetings come first whoever speaks first, so the opening question may be the
-        # speaker's second turn; a pleasantry ("how are you?") does not open the interview.
-        self.opening.append(real and before.taken <= 1 and not before.opened)
-
-
-_MEMO: dict[Key, _Transcript] = {}
-_MEMO_LOCK = threading.Lock()
-MEMO_SIZE = 64
-
-
-def _remembered(key: Key) -> tuple[_Transcript | None, _Transcript | None]:
-    """(an analysis covering ``key``, else the longest remembered analysis of a prefix of it).
-
-    An analysis of a longer conversation serves any of its prefixes, since a turn's signals
-    only look back; so grading turn after turn of one transcript extends one analysis.
-    """
-    known = _MEMO.get(key)
-    if known is not None:
-        return known, None
-    size = len(key)
-    base: _Transcript | None = None
-    for seen, doc in reversed(_MEMO.items()):
-        length = len(seen)
-        if length > size and seen[:size] == key:
-            return doc, None
-        if length < size and length > (len(base.turns) if base else 0) and key[:length] == seen:
-            base = doc
-    return None, base
-
-
-def _transcript(turns: Sequence[TurnLike], upto: int) -> _Transcript:
-    """The analysis of ``turns[:upto + 1]`` (or of a longer conversation that starts with them),
-    extending a remembered shorter prefix when the same conversation was analysed before
-    (live grading adds one turn at a time)."""
-    key: Key = tuple((t.speaker, t.text) for t in turns[: upto + 1])
-    with _MEMO_LOCK:
-        known, base = _remembered(key)
-    if known is not None:
-        return known
-    if base is not None:
-        doc = base.copy()
-        for turn in turns[len(base.turns) : upto + 1]:
-            doc.push(turn)
-    else:
-        doc = _Transcript.of(turns[: upto + 1])
-    with _MEMO_LOCK:
-        if len(_MEMO) >= MEMO_SIZE:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = doc
-    return doc
-
-
-def clear_memo() -> None:
-    """Forget remembered transcripts (benchmarks use it to measure cold calls)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
-
-
-def _callbacks(doc: _Transcript, index: int) -> tuple[int, bool]:
+def _callbacks(doc: Conversation, index: int) -> tuple[int, bool]:
     info, partner = doc.infos[index], doc.partner[index]
     if partner < 0:
         return 0, False
@@ -240,7 +92,7 @@ def _facts_drawn_by_turn(
 
 
 def _signals_at(
-    doc: _Transcript,
+    doc: Conversation,
     index: int,
     facts: Sequence[FactLike],
     stock: tuple[str, ...],
@@ -353,7 +205,7 @@ def turn_signals(
     """
     if not 0 <= index < len(turns):
         raise IndexError(f"index: {index} is outside the transcript of {len(turns)} turns")
-    doc = _transcript(turns, index)
+    doc = read_upto(turns, index)
     return _signals_at(doc, index, hidden_facts, tuple(stock_phrases))
 
 
@@ -372,7 +224,7 @@ class TranscriptAnalysis:
         hidden_facts: Sequence[FactLike] = (),
         stock_phrases: Iterable[str] = (),
     ) -> None:
-        self._doc = _Transcript.of(turns)
+        self._doc = Conversation.of(turns)
         self._facts = tuple(hidden_facts)
         self._stock = tuple(stock_phrases)
         self._drawn = _facts_drawn_by_turn(self._doc.turns, self._facts)
@@ -426,7 +278,7 @@ def session_signals(
     stock_phrases: Iterable[str] = (),
 ) -> Signals:
     """Signals for the whole conversation, summed over the human's turns."""
-    doc = _Transcript.of(turns)
+    doc = Conversation.of(turns)
     stock = tuple(stock_phrases)
     human = [
         _signals_at(doc, i, (), stock) for i, t in enumerate(doc.turns) if t.speaker == human_side

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from app.config import PROJECT_ROOT
-from app.grading import signals as signals_module
 from app.grading.calibrate import load_labels
+from app.grading.conversation import Conversation, TurnLike
 from app.grading.grader import Grader
 from app.grading.rubrics import RubricCatalog
 from app.grading.signals import TranscriptAnalysis, clear_memo, transcript_signals, turn_signals
@@ -57,46 +59,48 @@ def test_signals_as_other_words_match_a_transcript_that_said_them() -> None:
         analysis.signals(30)
 
 
-async def test_grading_a_whole_transcript_reads_each_turn_a_bounded_number_of_times(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    pushes = 0
-    push = signals_module._Transcript.push
+@dataclass
+class Reads:
+    """How many turns were read into a conversation (``Conversation.push`` calls)."""
 
-    def counted(self: signals_module._Transcript, turn: signals_module.TurnLike) -> None:
-        nonlocal pushes
-        pushes += 1
+    pushes: int = 0
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
+    """Counts every turn read from here on, starting with nothing remembered."""
+    counter = Reads()
+    push = Conversation.push
+
+    def counted(self: Conversation, turn: TurnLike) -> None:
+        counter.pushes += 1
         push(self, turn)
 
-    monkeypatch.setattr(signals_module._Transcript, "push", counted)
-    turns = long_transcript(200)
+    monkeypatch.setattr(Conversation, "push", counted)
     clear_memo()
+    return counter
+
+
+async def test_grading_a_whole_transcript_reads_each_turn_a_bounded_number_of_times(
+    reads: Reads,
+) -> None:
+    turns = long_transcript(200)
     grader = Grader(CATALOG.list("interviewer"), None)
     grades, session = await grader.grade_transcript(turns, human_side="interviewer")
     assert {g.turn_index for g in grades} == set(range(0, 200, 2)) and session
     # One pass for the turn signals and one for the session: linear, where calling
     # turn_signals turn by turn re-read the conversation before every turn (~10,000 here).
-    assert pushes <= 2 * len(turns) + 10, pushes
+    assert reads.pushes <= 2 * len(turns) + 10, reads.pushes
 
 
-async def test_grading_turn_by_turn_extends_one_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_grading_turn_by_turn_extends_one_analysis(reads: Reads) -> None:
     """Callers that grade a whole transcript one ``grade_turn`` at a time stay linear too."""
-    pushes = 0
-    push = signals_module._Transcript.push
-
-    def counted(self: signals_module._Transcript, turn: signals_module.TurnLike) -> None:
-        nonlocal pushes
-        pushes += 1
-        push(self, turn)
-
-    monkeypatch.setattr(signals_module._Transcript, "push", counted)
     turns = long_transcript(200)
-    clear_memo()
     grader = Grader(CATALOG.list("interviewer"), None)
     for index in range(0, len(turns), 2):
         await grader.grade_turn(turns, index, human_side="interviewer")
-    assert pushes <= len(turns) + 10, pushes
-    before = pushes
+    assert reads.pushes <= len(turns) + 10, reads.pushes
+    before = reads.pushes
     # An earlier turn of a conversation already read is served by that reading.
     assert turn_signals(turns, 37) == transcript_signals(turns)[37]
-    assert pushes - before == len(turns)  # only transcript_signals read the turns again
+    assert reads.pushes - before == len(turns)  # only transcript_signals read the turns again
