@@ -1,18 +1,13 @@
-"""Reading messages (words, details, what a message asks for) and checking a model's reply."""
+"""Reading messages: their words, details, what a message asks for and which facts it asks
+about. Checking a model's reply against these readings is in ``app.interview.replies``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from app.interview.models import AgendaStep, Persona
-
-if TYPE_CHECKING:
-    from app.interview.plan import Move
 
 # Unicode-aware: "taquería" and "Zoë" are one word each, not a word and a stray letter.
 _WORD = re.compile(r"[^\W_][\w'’-]*")
@@ -316,95 +311,3 @@ def triggered_facts(persona: Persona, question: str, revealed: list[int]) -> lis
         for index, fact in enumerate(persona.hidden.facts)
         if index not in revealed and any(has_phrase(asked, t) for t in fact.triggers)
     ]
-
-
-# Phrases that only a model stepping out of the role would say about itself.
-# Everyday job talk ("during my training", "I was told to wait", "each user persona") must
-# pass, so each phrase here is one a person in the role would not say about themselves.
-_OUT_OF_CHARACTER = re.compile(
-    r"\bas an ai\b|\bai (language )?model\b|\b(as|i'?m|i am) (just )?an? (ai|chatbot"
-    r"|language model|virtual assistant|ai assistant)\b|\bsorry for any confusion\b"
-    r"|\bsystem prompt\b|\bmy (system )?prompt\b|\bi am programmed\b|\bmy programming\b"
-    r"|\bmy (system )?instructions (say|said|tell|told)\b"
-    r"|\bi cannot (role-?play|pretend)\b|\b(stay|staying|break|breaking|remain) in character\b"
-    r"|\bhidden facts?\b|\b(my|your|this) persona\b"
-    # Lines of the step's own directive, echoed back instead of spoken.
-    r"|\b(end with|ask) (exactly|no more than) one question\b|\bstay under \d+ words\b"
-    r"|\breply with what\b|\byour next turn\b|\bfits the plan\b|\bkeeping its facts\b"
-    # A letter or an edit note instead of speech.
-    r"|^dear \w+,|\b(best|kind) regards\b|\bsincerely,|\bhere'?s the revised version\b",
-    # Matched against lower-cased text: case-insensitive alternations are slow in re.
-)
-
-LENGTH_SLACK = 1.5
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    ok: bool
-    # ok | empty | out_of_character | too_long | no_question | question_at_close |
-    # leaks_private_fact | off_topic
-    code: str = "ok"
-    reason: str | None = None
-
-
-def check_reply(
-    text: str, move: Move, partner_last: str = "", secrets: Sequence[str] = ()
-) -> CheckResult:
-    """Decide whether a model's reply may be saved, or the turn falls back to the plan's script.
-
-    Lenient by design: a reply fails only for a clear fault, because a good reply from the
-    model is worth more than the script.
-    """
-    reply = text.strip()
-    if reply == move.script.strip():
-        return CheckResult(True)
-    if not reply:
-        return CheckResult(False, "empty", "the model returned an empty reply")
-    match = _OUT_OF_CHARACTER.search(reply.lower())
-    if match:
-        return CheckResult(
-            False, "out_of_character", f"the reply steps out of character ({match.group(0)!r})"
-        )
-    count = word_count(reply)
-    limit = int(move.max_words * LENGTH_SLACK)
-    if count > limit:
-        return CheckResult(
-            False, "too_long", f"the reply has {count} words; the persona's limit is {limit}"
-        )
-    if move.expects_question and not asking_sentences(reply):
-        return CheckResult(False, "no_question", "the plan asks a question and the reply has none")
-    if move.kind == "close" and asking_sentences(reply) and not asking_sentences(move.script):
-        return CheckResult(False, "question_at_close", "the goodbye asks a new question")
-    own = content_words(reply)
-    for secret in secrets:
-        # Most of a private fact's words in a reply means the model told what wasn't asked.
-        hidden = content_words(secret)
-        if len(hidden) >= 4 and len(own & hidden) >= 0.6 * len(hidden):
-            return CheckResult(
-                False, "leaks_private_fact", "the reply tells a private fact nobody asked about"
-            )
-    # Short replies ('Okay. And then?') are judged on nothing but their form.
-    # A goodbye need not share words with anything; only the plan's other steps have a topic.
-    if len(own) >= 8 and move.kind != "close":
-        anchors = {stem(w) for w in move.topic_words} | content_words(move.script)
-        if not own & anchors and not own & content_words(partner_last):
-            return CheckResult(
-                False, "off_topic", "the reply shares no words with the topic or the last turn"
-            )
-    return CheckResult(True)
-
-
-def clean_reply(text: str, speaker_name: str = "") -> str:
-    """Strip what models wrap round a reply: a speaker label, surrounding quotes, blank edges."""
-    reply = text.strip()
-    labels = [label for label in (speaker_name, speaker_name.split(" ")[0]) if label]
-    for label in labels:
-        if reply.lower().startswith(label.lower() + ":"):
-            reply = reply[len(label) + 1 :].strip()
-            break
-    if len(reply) >= 2 and reply[0] == reply[-1] and reply[0] in "\"'“”":
-        reply = reply[1:-1].strip()
-    if len(reply) >= 2 and reply[0] == "“" and reply[-1] == "”":
-        reply = reply[1:-1].strip()
-    return reply

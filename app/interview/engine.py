@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from app.interview.candidate import plan_candidate
-from app.interview.checks import check_reply, clean_reply
 from app.interview.errors import InvalidInput
 from app.interview.models import Persona, Turn
 from app.interview.plan import EngineState, Move, last_text, plan_interviewer
 from app.interview.prompts import build_messages, prefix_messages
+from app.interview.replies import SecretWatch, clean_reply, settle_reply
 from app.llm.base import ChatModel, ChatRequest, Message
 
 __all__ = ["Engine", "EngineState", "Final", "Move", "Token"]
@@ -29,13 +29,18 @@ class Token:
 @dataclass(frozen=True)
 class Final:
     """The reply to save. With ``fallback`` the model's text failed a check and ``text`` is the
-    plan's own phrasing; ``fallback_reason`` says which check."""
+    plan's own phrasing; ``fallback_reason`` says why and ``fallback_code`` which check.
+
+    Without ``fallback``, ``text`` is the model's reply, cut to its opening whole sentences
+    when it ran past the persona's length limit.
+    """
 
     text: str
     fallback: bool
     fallback_reason: str | None
     move_kind: str
     state: EngineState
+    fallback_code: str | None = None
 
 
 class Engine:
@@ -121,23 +126,39 @@ class Engine:
     ) -> AsyncIterator[Token | Final]:
         """Stream the model's phrasing of ``move``, then a Final with the text to save.
 
+        Each chunk is passed on as it arrives. Once the reply begins to tell a private fact
+        that the plan has not revealed, no more of it is shown: the model finishes its reply
+        unseen, and the checks then decide on the whole of it (a reply that tells the fact
+        falls back to the plan's script; the Final's text is what the client should show).
+        Only a chunk whose word would complete that much of a fact waits for the word's end
+        (see ``SecretWatch``).
+
         A ModelError raised mid-stream propagates: the caller keeps what was streamed.
         """
         chunks: list[str] = []
         # The embedded backend runs a small model with a short context window.
         request = self.request_for(turns, move, compact=model.backend == "local")
-        async for chunk in model.stream(request):
-            chunks.append(chunk)
-            yield Token(chunk)
-        text = clean_reply("".join(chunks), self.persona.name)
-        partner = last_text(turns, self.persona.human_side)
         secrets = [
             fact.text
             for index, fact in enumerate(self.persona.hidden.facts)
             if index not in move.state_after.revealed
         ]
-        result = check_reply(text, move, partner, secrets)
+        watch = SecretWatch(secrets, allowed=move.script)
+        async for chunk in model.stream(request):
+            chunks.append(chunk)
+            for shown in watch.feed(chunk):
+                yield Token(shown)
+        for shown in watch.finish():
+            yield Token(shown)
+        # The watch only hides; whether the whole reply may be saved is the checks' call.
+        text = clean_reply("".join(chunks), self.persona.name)
+        partner = last_text(turns, self.persona.human_side)
+        saved, result = settle_reply(text, move, partner, secrets)
         if result.ok:
-            yield Final(text, False, None, move.kind, move.state_after)
+            yield Final(saved, False, None, move.kind, move.state_after)
         else:
-            yield Final(move.script, True, result.reason, move.kind, move.state_after)
+            yield self._fallback(move, result.code, result.reason)
+
+    @staticmethod
+    def _fallback(move: Move, code: str, reason: str | None) -> Final:
+        return Final(move.script, True, reason, move.kind, move.state_after, code)

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.interview.checks import (
-    check_reply,
-    clean_reply,
-    concrete_details,
-    fit_words,
-    has_phrase,
-    stem,
-)
+from app.interview.checks import concrete_details, fit_words, has_phrase, stem
 from app.interview.engine import EngineState, Move
+from app.interview.replies import check_reply, clean_reply
 
 
 def move(*, expects_question: bool = True, max_words: int = 40) -> Move:
