@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,18 +17,15 @@ from app.llm.scripted import ScriptedModel
 from app.main import create_app
 from app.store.db import make_engine
 from app.store.migrations import upgrade
+from tests.support.databases import new_database, postgres_url
 
 pytest_plugins = ["tests.support.fixtures"]
 
 TABLES = ("grades", "reports", "turns", "interviews")
 
 
-def _postgres_url() -> str | None:
-    return os.environ.get("TEST_DATABASE_URL") or None
-
-
 # Storage and API tests run on SQLite always, and on PostgreSQL too when TEST_DATABASE_URL is set.
-DATABASES = ["sqlite", *(["postgresql"] if _postgres_url() else [])]
+DATABASES = ["sqlite", *(["postgresql"] if postgres_url() else [])]
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -39,29 +34,12 @@ def migrated_database(
 ) -> Iterator[str]:
     """A database migrated to head once per session: a SQLite file that each test copies, or
     a fresh PostgreSQL schema that each test empties."""
-    base = _postgres_url()
-    if request.param == "sqlite" or base is None:
-        path = tmp_path_factory.mktemp("db") / "template.db"
-        engine = make_engine(f"sqlite:///{path}")
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    with new_database(request.param, template, "rapport_test") as url:
+        engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
-        yield f"sqlite:///{path}"
-        return
-    schema = f"rapport_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    url = f"{base}{separator}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
         yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

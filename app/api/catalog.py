@@ -19,21 +19,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 def persona_out(persona: Persona) -> PersonaOut:
-    return PersonaOut(
-        id=persona.id,
-        name=persona.name,
-        role=persona.role,
-        company=persona.company,
-        side=persona.side,
-        human_side=persona.human_side,
-        temperament=persona.temperament,
-        tendency=persona.tendency,
-        difficulty=persona.difficulty,
-        traits=list(persona.traits),
-        goal=persona.goal,
-        backstory=persona.backstory,
-        rubrics=list(persona.rubrics),
-    )
+    return PersonaOut.model_validate(persona, from_attributes=True)
 
 
 @router.get("/personas", response_model=list[PersonaOut])

@@ -10,6 +10,7 @@ from app.grading.models import Grade
 from app.interview.models import Side
 from app.services.interviews import Page
 from app.services.views import (
+    PERSONA_EXAMPLE,
     InterviewOut,
     InterviewSummary,
     NewInterview,
@@ -40,18 +41,13 @@ __all__ = [
 ]
 
 
-
 class PersonaOut(PersonaBrief):
     """What a person practising sees of a persona: never its hidden facts or concerns."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "id": "maya-startup-eng-manager",
-                "name": "Maya Okafor",
-                "role": "Engineering Manager",
-                "company": "Lumen Logistics (Series B)",
-                "side": "interviewer",
+                **PERSONA_EXAMPLE,
                 "human_side": "candidate",
                 "temperament": "Warm, curious and direct",
                 "difficulty": "medium",

@@ -25,6 +25,14 @@ GRADE_EXAMPLE: dict[str, Any] = {
     "turn_index": 2,
 }
 
+PERSONA_EXAMPLE: dict[str, Any] = {
+    "id": "maya-startup-eng-manager",
+    "name": "Maya Okafor",
+    "role": "Engineering Manager",
+    "company": "Lumen Logistics (Series B)",
+    "side": "interviewer",
+}
+
 
 class NewInterview(BaseModel):
     """What starting an interview takes; the human takes the side opposite the persona."""
@@ -52,6 +60,8 @@ class NewInterview(BaseModel):
     )
 
 
+# Who an interview is with, validated from a persona or its stored snapshot: only the fields
+# declared here are read, so hidden facts and concerns never pass through.
 class PersonaBrief(BaseModel):
     id: str
     name: str
@@ -108,13 +118,7 @@ class InterviewOut(InterviewSummary):
             "example": {
                 "id": "5f0c6d3b9a2e4f7d8c1b0a9e8d7c6b5a",
                 "persona_id": "maya-startup-eng-manager",
-                "persona": {
-                    "id": "maya-startup-eng-manager",
-                    "name": "Maya Okafor",
-                    "role": "Engineering Manager",
-                    "company": "Lumen Logistics (Series B)",
-                    "side": "interviewer",
-                },
+                "persona": PERSONA_EXAMPLE,
                 "human_side": "candidate",
                 "status": "active",
                 "backend": "scripted",
@@ -154,31 +158,13 @@ def aware(moment: datetime) -> datetime:
 
 
 def grade_out(row: GradeRow) -> Grade:
-    return Grade(
-        rubric_id=row.rubric_id,
-        score=row.score,
-        evidence=row.evidence,
-        rationale=row.rationale,
-        tip=row.tip,
-        method="llm+signals" if row.method == "llm+signals" else "signals",
-        model=row.model,
-        turn_index=row.turn_index,
-    )
+    """A stored grade; the grades table has a column for each of a grade's fields."""
+    return Grade.model_validate(row, from_attributes=True)
 
 
 def grade_values(interview_id: str, grade: Grade) -> dict[str, Any]:
     """A grade as the grades table's column values."""
-    return {
-        "interview_id": interview_id,
-        "turn_index": grade.turn_index,
-        "rubric_id": grade.rubric_id,
-        "score": grade.score,
-        "evidence": grade.evidence,
-        "rationale": grade.rationale,
-        "tip": grade.tip,
-        "method": grade.method,
-        "model": grade.model,
-    }
+    return {"interview_id": interview_id, **grade.model_dump()}
 
 
 def turn_out(row: TurnRow, grades: list[Grade] | None = None) -> TurnOut:
@@ -196,17 +182,10 @@ def turn_out(row: TurnRow, grades: list[Grade] | None = None) -> TurnOut:
 
 
 def summary_fields(row: InterviewRow) -> dict[str, object]:
-    persona = row.persona
     return {
         "id": row.id,
         "persona_id": row.persona_id,
-        "persona": PersonaBrief(
-            id=persona["id"],
-            name=persona["name"],
-            role=persona["role"],
-            company=persona["company"],
-            side=persona["side"],
-        ),
+        "persona": PersonaBrief.model_validate(row.persona),
         "human_side": row.human_side,
         "status": row.status,
         "backend": row.backend,

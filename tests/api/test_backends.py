@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 
 from app.config import Settings
 from app.llm.backends import Backends
 from app.llm.factory import build_models
-from app.main import create_app
 from tests.api.support import ANSWER, MAYA, SAMUEL, SSE, kinds, parse_events, start
-from tests.reliability.conftest import JUDGE_MODEL, PERSONA_MODEL, openai_settings
+from tests.support.apps import JUDGE_MODEL, PERSONA_MODEL, openai_settings, serving
 from tests.support.fake_openai import FakeOpenAI
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    application: FastAPI = create_app(settings)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", timeout=30
-        ) as http:
-            yield http
 
 
 def persona_calls(fake: FakeOpenAI) -> int:

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.cli.server import is_loopback
 from app.config import PROJECT_ROOT
-from app.store.db import make_engine
 from tests.api.support import MAYA
+from tests.support.databases import fresh_schema
+from tests.support.servers import Server, migrate
 
 
 def test_loopback_addresses() -> None:
@@ -69,28 +64,10 @@ def test_serve_defaults_to_loopback_8000(recorded_runs: list[dict[str, Any]]) ->
 # --- two real processes on PostgreSQL ---------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    schema = f"rapport_serve_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("rapport_serve") as url:
+        yield url
 
 
 @pytest.fixture
@@ -103,40 +80,15 @@ def two_servers(postgres_schema: str, tmp_path: Path) -> Iterator[list[str]]:
         "RAPPORT_SCRIPTED_TOKEN_DELAY": "0.01",
         "RAPPORT_API_KEYS": "",
     }
-    upgrade = subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", "db", "upgrade"],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
-    ports = [free_port(), free_port()]
-    logs = [(tmp_path / f"{port}.log").open("w") for port in ports]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "app", "--port", str(port)],
-            env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
-        for port, log in zip(ports, logs, strict=True)
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    migrate(env, PROJECT_ROOT)
+    servers = [Server(env, PROJECT_ROOT, tmp_path / f"server-{n}.log") for n in (1, 2)]
     try:
-        deadline = time.monotonic() + 180
-        for url in urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "the servers did not start"
-                time.sleep(0.2)
-        yield urls
+        for server in servers:
+            server.wait_ready(timeout=180)
+        yield [server.url for server in servers]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-        for log in logs:
-            log.close()
+        for server in servers:
+            server.stop()
 
 
 @pytest.mark.slow

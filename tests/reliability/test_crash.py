@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from tests.api.support import ANSWER, MAYA, SSE
-from tests.reliability.servers import Server, migrate, postgres_database, running, server_env
+from tests.reliability.servers import server_env
+from tests.support.databases import new_database
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.servers import Server, migrate, running
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -22,10 +24,7 @@ SECOND = "The dispatch queue was the first system I owned end to end."
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/crash.db"
-        return
-    with postgres_database() as url:
+    with new_database(request.param, tmp_path / "crash.db", "rapport_rel") as url:
         yield url
 
 

@@ -6,13 +6,15 @@ on, and that the interview carries on afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.support import ANSWER, SSE, kinds, parse_events, start
-from tests.reliability.conftest import PERSONA_MODEL
+from tests.support.apps import JUDGE_MODEL, PERSONA_MODEL
 from tests.support.fake_openai import FakeOpenAI, free_port
 
 Events = list[tuple[str, Any]]
@@ -81,84 +83,125 @@ async def test_a_normal_stream_arrives_token_by_token(
     )
 
 
-async def test_a_429_is_retried_after_the_servers_retry_after(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
+@dataclass(frozen=True)
+class Fault:
+    """A reply the model server fails, and what the client must be told of it.
+
+    ``says`` checks the error event's message; ``shown`` is the text streamed before the fault,
+    which the saved reply keeps, marked incomplete; ``tries`` are the requests for the persona's
+    reply (``why`` explains them) and ``kinds`` the events, where a case pins them down.
+    """
+
+    behaviour: str
+    options: dict[str, Any] = field(default_factory=dict)
+    says: Callable[[str], bool] = lambda message: True
+    shown: str = ""
+    tries: list[str] | None = None
+    why: str = ""
+    kinds: list[str] | None = None
+
+
+REPORTED_FAULTS = [
+    pytest.param(
+        {},
+        Fault(
+            "rate_limit",
+            {"retry_after": 0.05, "times": 50},
+            says=lambda message: "429" in message or "rate" in message.lower(),
+            tries=["rate_limit"] * 3,
+            why="one try and max_retries=2",
+        ),
+        id="429-every-time-retries-are-bounded",
+    ),
+    pytest.param(
+        {"max_retries": 1},
+        Fault(
+            "error",
+            {"status": 500, "times": 50},
+            says=lambda message: "500" in message,
+            tries=["error", "error"],
+        ),
+        id="500-every-time-is-reported",
+    ),
+    pytest.param(
+        {"request_timeout": 0.5, "max_retries": 1},
+        Fault(
+            "hang",
+            {"times": 2},
+            says=lambda message: "0.5 s" in message and "RAPPORT_REQUEST_TIMEOUT" in message,
+            tries=["hang", "hang"],
+        ),
+        id="a-server-that-never-answers-times-out",
+    ),
+    pytest.param(
+        {"request_timeout": 0.5},
+        Fault(
+            "stall",
+            {"after_tokens": 4},
+            shown="word0 word1 word2 word3 ",
+            tries=["stall"],
+            why="text was shown: no silent second try",
+        ),
+        id="a-stream-that-stalls-mid-reply-keeps-the-partial-text",
+    ),
+    pytest.param(
+        {},
+        Fault(
+            "cut",
+            {"after_tokens": 5},
+            says=lambda message: "mid-reply" in message,
+            shown="word0 word1 word2 word3 word4 ",
+            tries=["cut"],
+            kinds=["turn", "token", "grade", "error"],
+        ),
+        id="a-stream-cut-mid-reply-is-saved-incomplete",
+    ),
+    pytest.param(
+        {},
+        Fault("empty", says=lambda message: "empty" in message),
+        id="an-empty-reply-is-reported",
+    ),
+]
+
+
+@pytest.mark.parametrize(("backend_changes", "fault"), REPORTED_FAULTS)
+async def test_a_failed_reply_is_reported_and_can_be_retried(
+    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI, fault: Fault
 ) -> None:
     iid = (await start(openai_client))["id"]
-    fake_openai.behave("rate_limit", retry_after=0.4)
+    fake_openai.behave(fault.behaviour, **fault.options)
+    events = await take_turn(openai_client, iid)
+    if fault.kinds is not None:
+        assert kinds(events) == fault.kinds
+    assert streamed(events) == fault.shown
+    if fault.tries is not None:
+        assert persona_requests(fake_openai) == fault.tries, fault.why
+    message = events[-1][1]["message"]
+    assert fault.says(message), message
+    await assert_recovers(openai_client, fake_openai, iid, events, partial=bool(fault.shown))
+
+
+@pytest.mark.parametrize(
+    ("backend_changes", "behaviour", "options"),
+    [
+        pytest.param({}, "rate_limit", {"retry_after": 0.4}, id="429-after-its-retry-after"),
+        pytest.param({"max_retries": 1}, "error", {"status": 500}, id="500"),
+    ],
+)
+async def test_a_fault_once_is_retried(
+    openai_client: httpx.AsyncClient,
+    fake_openai: FakeOpenAI,
+    behaviour: str,
+    options: dict[str, Any],
+) -> None:
+    iid = (await start(openai_client))["id"]
+    fake_openai.behave(behaviour, **options)
     events = await take_turn(openai_client, iid)
     assert events[-1][0] == "done" and events[-1][1]["status"] == "complete"
-    assert persona_requests(fake_openai) == ["rate_limit", "normal"]
-    waited = fake_openai.requests[1].at - fake_openai.requests[0].at
-    assert waited >= 0.4, f"retried after {waited:.2f} s, before Retry-After"
-
-
-async def test_retries_on_429_are_bounded(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
-) -> None:
-    iid = (await start(openai_client))["id"]
-    fake_openai.behave("rate_limit", retry_after=0.05, times=50)
-    events = await take_turn(openai_client, iid)
-    assert persona_requests(fake_openai) == ["rate_limit"] * 3, "one try and max_retries=2"
-    assert "429" in events[-1][1]["message"] or "rate" in events[-1][1]["message"].lower()
-    await assert_recovers(openai_client, fake_openai, iid, events, partial=False)
-
-
-@pytest.mark.parametrize("backend_changes", [{"max_retries": 1}])
-async def test_a_500_once_is_retried_and_a_lasting_500_is_reported(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
-) -> None:
-    iid = (await start(openai_client))["id"]
-    fake_openai.behave("error", status=500)
-    events = await take_turn(openai_client, iid)
-    assert events[-1][0] == "done"
-    assert persona_requests(fake_openai) == ["error", "normal"]
-
-    other = (await start(openai_client))["id"]
-    fake_openai.reset()
-    fake_openai.behave("error", status=500, times=50)
-    events = await take_turn(openai_client, other)
-    assert persona_requests(fake_openai) == ["error", "error"]
-    assert "500" in events[-1][1]["message"]
-    await assert_recovers(openai_client, fake_openai, other, events, partial=False)
-
-
-@pytest.mark.parametrize("backend_changes", [{"request_timeout": 0.5, "max_retries": 1}])
-async def test_a_server_that_never_answers_times_out(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
-) -> None:
-    iid = (await start(openai_client))["id"]
-    fake_openai.behave("hang", times=2)
-    events = await take_turn(openai_client, iid)
-    assert persona_requests(fake_openai) == ["hang", "hang"]
-    message = events[-1][1]["message"]
-    assert "0.5 s" in message and "RAPPORT_REQUEST_TIMEOUT" in message
-    await assert_recovers(openai_client, fake_openai, iid, events, partial=False)
-
-
-@pytest.mark.parametrize("backend_changes", [{"request_timeout": 0.5}])
-async def test_a_stream_that_stalls_mid_reply_keeps_the_partial_text(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
-) -> None:
-    iid = (await start(openai_client))["id"]
-    fake_openai.behave("stall", after_tokens=4)
-    events = await take_turn(openai_client, iid)
-    assert streamed(events) == "word0 word1 word2 word3 "
-    assert persona_requests(fake_openai) == ["stall"], "text was shown: no silent second try"
-    await assert_recovers(openai_client, fake_openai, iid, events, partial=True)
-
-
-async def test_a_stream_cut_mid_reply_is_saved_incomplete_and_retries(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
-) -> None:
-    iid = (await start(openai_client))["id"]
-    fake_openai.behave("cut", after_tokens=5)
-    events = await take_turn(openai_client, iid)
-    assert kinds(events) == ["turn", "token", "grade", "error"]
-    assert streamed(events) == "word0 word1 word2 word3 word4 "
-    assert "mid-reply" in events[-1][1]["message"]
-    assert persona_requests(fake_openai) == ["cut"]
-    await assert_recovers(openai_client, fake_openai, iid, events, partial=True)
+    assert persona_requests(fake_openai) == [behaviour, "normal"]
+    if "retry_after" in options:
+        waited = fake_openai.requests[1].at - fake_openai.requests[0].at
+        assert waited >= options["retry_after"], f"retried after {waited:.2f} s, before Retry-After"
 
 
 async def test_a_json_turn_cut_mid_reply_answers_503_with_the_retry_url(
@@ -172,16 +215,6 @@ async def test_a_json_turn_cut_mid_reply_answers_503_with_the_retry_url(
     assert body["retry_url"] == f"/api/interviews/{iid}/turns/2/retry"
     retried = await openai_client.post(body["retry_url"])
     assert retried.status_code == 200 and retried.json()["reply"]["status"] == "complete"
-
-
-async def test_an_empty_reply_is_reported_and_retries(
-    openai_client: httpx.AsyncClient, fake_openai: FakeOpenAI
-) -> None:
-    iid = (await start(openai_client))["id"]
-    fake_openai.behave("empty")
-    events = await take_turn(openai_client, iid)
-    assert "empty" in events[-1][1]["message"]
-    await assert_recovers(openai_client, fake_openai, iid, events, partial=False)
 
 
 async def test_a_very_long_reply_is_replaced_by_the_plan_and_bounded(
@@ -210,7 +243,7 @@ def judged(events: Events) -> list[dict[str, Any]]:
 
 
 def judge_on() -> dict[str, object]:
-    return {"judge_model": "judge-model", "max_retries": 0}
+    return {"judge_model": JUDGE_MODEL, "max_retries": 0}
 
 
 @pytest.mark.parametrize("backend_changes", [judge_on()])

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.grading.transcripts import parse_markdown
 from app.main import create_app
 from tests.api.support import ANSWER, MAYA, SSE
-from tests.reliability.conftest import MODEL_KEY, openai_settings
+from tests.support.apps import MODEL_KEY, openai_settings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fixtures import _fake_openai_server, fake_openai
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from app.store import tables  # noqa: F401  (registers the tables)
 from app.store.db import make_engine, normalize_url
 from app.store.migrations import current_revision, head_revision, upgrade
+from tests.support.databases import new_database
 
 
 def test_plain_urls_get_the_right_driver() -> None:
@@ -37,27 +36,12 @@ def test_a_sqlite_file_in_a_new_folder_is_created(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
-        yield engine
-        engine.dispose()
-        return
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    schema = f"rapport_migrate_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    engine = make_engine(f"{base}{separator}options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with new_database(request.param, tmp_path / "empty.db", "rapport_migrate") as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def test_upgrade_from_empty_to_head_matches_the_models(empty_database: Engine) -> None:
