@@ -143,7 +143,10 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 timing = await paths[name]()
                 if index >= args.warmup:
                     samples[name].append(timing)
-            await asyncio.sleep(args.pause_ms / 1000)
+                # Each path starts once the previous one's server has finished its own
+                # after-work (closing the stream, saving), which would otherwise fall on the
+                # next path's clock.
+                await asyncio.sleep(args.pause_ms / 1000)
         await direct.close()
         await relay_conn.close()
         await client.close()
@@ -165,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--tokens", type=int, default=40)
     p.add_argument("--gap-ms", type=float, default=15.0)
-    p.add_argument("--pause-ms", type=float, default=5.0, help="idle time between rounds")
+    p.add_argument("--pause-ms", type=float, default=20.0, help="idle time between paths")
     p.add_argument("--persona", default="maya-startup-eng-manager")
     p.add_argument("--turns-per-interview", type=int, default=6)
     p.add_argument("--root", default=str(ROOT), metavar="DIR",

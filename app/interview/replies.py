@@ -28,7 +28,10 @@ _OUT_OF_CHARACTER = re.compile(
     r"|\b(end with|ask) (exactly|no more than) one question\b|\bstay under \d+ words\b"
     r"|\breply with what\b|\byour next turn\b|\bfits the plan\b|\bkeeping its facts\b"
     # A letter or an edit note instead of speech.
-    r"|^dear \w+,|\b(best|kind) regards\b|\bsincerely,|\bhere'?s the revised version\b",
+    r"|^dear \w+,|\b(best|kind) regards\b|\bsincerely,"
+    r"|\bhere'?s (the|a|my) (revised|rewritten|edited) version\b"
+    r"|\bi'?ll provide a (revised|rewritten) version\b"
+    r"|\b(edit|rewrite|rephrase) this (sentence|text|paragraph)\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
 

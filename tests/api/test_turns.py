@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.config import Settings
 from app.llm.base import ModelUnavailable
 from app.llm.scripted import ScriptedModel
 from app.services import turns as turns_module
@@ -95,6 +97,32 @@ async def test_grading_waits_until_the_reply_is_under_way(
     )
     assert kinds(parse_events(response.text)) == ["turn", "token", "grade", "done"]
     assert order[0] == "token" and order.count("grading") == 1
+
+
+async def test_a_turn_waits_for_another_process_writing_the_same_sqlite_file(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's file lock")
+    interview = await start(client)
+    other = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"), timeout=10)
+    other.isolation_level = None
+    other.execute("BEGIN IMMEDIATE")  # another worker process is writing
+
+    async def finish_writing() -> None:
+        await asyncio.sleep(0.3)
+        other.execute("COMMIT")
+
+    writer = asyncio.create_task(finish_writing())
+    try:
+        response = await client.post(
+            f"/api/interviews/{interview['id']}/turns", json={"text": ANSWER}
+        )
+    finally:
+        await writer
+        other.close()
+    assert response.status_code == 200, response.text
+    assert response.json()["human"]["text"] == ANSWER
 
 
 async def test_the_model_sees_the_transcript_and_the_engine_state_is_kept(

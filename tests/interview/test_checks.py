@@ -54,6 +54,7 @@ def test_the_plans_own_script_always_passes() -> None:
         "Tell me what happened next. Stay under 60 words.",
         "Dear Sam, thank you for your time. What did you do first? Best regards, Maya",
         "Here's the revised version: what did you do first?",
+        "I'm not sure how to edit this sentence. I'll provide a rewritten version: thanks!",
     ],
 )
 def test_stepping_out_of_character_fails(reply: str) -> None:
@@ -70,6 +71,8 @@ def test_stepping_out_of_character_fails(reply: str) -> None:
         "Sorry for the confusion, let me start again",
         "we sketched each user persona on the wall",
         "the support chatbot rewrite went badly",
+        "we shipped a revised version of the rota app",
+        "I had to rewrite the message to the customer twice",
     ],
 )
 def test_everyday_job_talk_stays_in_character(phrase: str) -> None:
