@@ -31,7 +31,8 @@ _OUT_OF_CHARACTER = re.compile(
     r"|^dear \w+,|\b(best|kind) regards\b|\bsincerely,"
     r"|\bhere'?s (the|a|my) (revised|rewritten|edited) version\b"
     r"|\bi'?ll provide a (revised|rewritten) version\b"
-    r"|\b(edit|rewrite|rephrase) this (sentence|text|paragraph)\b",
+    r"|\b(edit|rewrite|rephrase) this (sentence|text|paragraph)\b|\bhere'?s the text in full\b"
+    r"|\byour (ai|virtual) assistant\b",
     # Matched against lower-cased text: case-insensitive alternations are slow in re.
 )
 
@@ -257,9 +258,18 @@ class SecretWatch:
         return False
 
 
+# "Your next turn as Maya Okafor:" and the like: the step's directive, echoed as a label.
+_DIRECTIVE_LABEL = re.compile(
+    r"^(?:(?:your|the) next (?:turn|move|reply)|mimic your response|your reply) "
+    r"(?:as|to) [^:\n]{1,60}:\s*",
+    re.IGNORECASE,
+)
+
+
 def clean_reply(text: str, speaker_name: str = "") -> str:
-    """Strip what models wrap round a reply: a speaker label, surrounding quotes, blank edges."""
-    reply = text.strip()
+    """Strip what models wrap round a reply: a speaker label (or the step's directive echoed
+    as one), surrounding quotes, blank edges."""
+    reply = _DIRECTIVE_LABEL.sub("", text.strip(), count=1)
     labels = [label for label in (speaker_name, speaker_name.split(" ")[0]) if label]
     for label in labels:
         if reply.lower().startswith(label.lower() + ":"):

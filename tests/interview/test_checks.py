@@ -55,6 +55,8 @@ def test_the_plans_own_script_always_passes() -> None:
         "Dear Sam, thank you for your time. What did you do first? Best regards, Maya",
         "Here's the revised version: what did you do first?",
         "I'm not sure how to edit this sentence. I'll provide a rewritten version: thanks!",
+        "Here's the text in full: what did you do first?",
+        "I'm Maya, and I'll be your AI assistant today. What did you do first?",
     ],
 )
 def test_stepping_out_of_character_fails(reply: str) -> None:
@@ -73,6 +75,7 @@ def test_stepping_out_of_character_fails(reply: str) -> None:
         "the support chatbot rewrite went badly",
         "we shipped a revised version of the rota app",
         "I had to rewrite the message to the customer twice",
+        "we built an AI assistant for the dispatchers",
     ],
 )
 def test_everyday_job_talk_stays_in_character(phrase: str) -> None:
@@ -139,6 +142,20 @@ def test_clean_reply_strips_labels_and_quotes() -> None:
     assert clean_reply("Maya: What next?", "Maya Okafor") == "What next?"
     assert clean_reply("“What next?”") == "What next?"
     assert clean_reply("Mayday: plans?", "Maya Okafor") == "Mayday: plans?"
+
+
+def test_clean_reply_strips_the_steps_directive_echoed_as_a_label() -> None:
+    said = "Hey, great to meet you. Thanks for having me."
+    labels = (
+        "Your next turn as Brandon Kessler",
+        "The next turn as Brandon",
+        "Mimic your response to Maya Okafor",
+    )
+    for label in labels:
+        assert clean_reply(f'{label}: "{said}"', "Brandon Kessler") == said
+    # Only at the start, and only as a label.
+    kept = "In my next turn as lead I asked: who owns this?"
+    assert clean_reply(kept, "Brandon Kessler") == kept
 
 
 # --- reading text -------------------------------------------------------------------------
