@@ -122,11 +122,14 @@ def _local(settings: Settings) -> ModelSet:
         if exc.retryable:
             raise
         raise ModelConfigError(exc.message) from exc
+    # The packaged 135M model grades worse than signals alone (see `rapport calibrate
+    # --judge`), so the embedded judge runs only when RAPPORT_JUDGE_MODEL asks for it.
+    judging = settings.judge_model is not None and settings.judge_enabled
     return ModelSet(
         persona=local.persona,
-        judge=local.judge if settings.judge_enabled else None,
+        judge=local.judge if judging else None,
         backend="local",
         description=f"{local.label} (embedded, llama.cpp)",
         persona_model_name=local.label,
-        judge_model_name=local.label if settings.judge_enabled else None,
+        judge_model_name=local.label if judging else None,
     )

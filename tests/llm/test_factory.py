@@ -107,3 +107,24 @@ def test_local_with_missing_model_file_names_the_setting(tmp_path: Path) -> None
         build_models(settings(llm="local", local_model=tmp_path / "missing.gguf"))
     assert "RAPPORT_LOCAL_MODEL" in caught.value.message
     assert "missing.gguf" in caught.value.message
+
+
+class _FakeLocal:
+    """What start_local returns, without starting llama.cpp's server."""
+
+    def __init__(self) -> None:
+        self.persona = ScriptedModel(model="SmolLM2")
+        self.judge = ScriptedModel(model="SmolLM2", can_judge=True)
+        self.label = "SmolLM2"
+
+
+@pytest.mark.parametrize(
+    ("judge_model", "judged"), [(None, False), ("off", False), ("local", True), ("on", True)]
+)
+def test_the_embedded_judge_runs_only_when_asked_for(
+    monkeypatch: pytest.MonkeyPatch, judge_model: str | None, judged: bool
+) -> None:
+    monkeypatch.setattr("app.llm.factory.start_local", lambda *args, **kwargs: _FakeLocal())
+    models = build_models(settings(llm="local", judge_model=judge_model))
+    assert (models.judge is not None) is judged
+    assert (models.judge_model_name == "SmolLM2") is judged

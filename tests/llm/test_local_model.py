@@ -66,7 +66,9 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in list(os.environ):
         if name.startswith(("RAPPORT_", "OPENAI_")):
             monkeypatch.delenv(name)
-    return Settings(_env_file=None, llm="local", request_timeout=60)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, llm="local", judge_model="local", request_timeout=60
+    )
 
 
 async def test_embedded_model_streams_a_turn_and_answers_a_judge_call(settings: Settings) -> None:
