@@ -55,9 +55,14 @@ def stem(word: str) -> str:
 # Persona texts (stories, facts, agenda) are read on every turn; caching keeps a turn in
 # microseconds. The result is frozen so no caller can change the cached value.
 @lru_cache(maxsize=4096)
+def content_stem(word: str) -> str | None:
+    """One word's stem when it carries meaning; None for a stopword or a one-letter word."""
+    return stem(word) if word.lower() not in STOPWORDS and len(word) > 1 else None
+
+
 def content_words(text: str) -> frozenset[str]:
     """Stemmed words that carry meaning (no stopwords, no one-letter words)."""
-    return frozenset(stem(w) for w in words(text) if w.lower() not in STOPWORDS and len(w) > 1)
+    return frozenset(key for w in words(text) if (key := content_stem(w)) is not None)
 
 
 def overlap(text: str, reference: str | AbstractSet[str]) -> float:

@@ -9,7 +9,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.interview.checks import STOPWORDS, asking_sentences, content_words, stem, word_count, words
+from app.interview.checks import (
+    asking_sentences,
+    content_stem,
+    content_words,
+    stem,
+    word_count,
+    words,
+)
 
 if TYPE_CHECKING:
     from app.interview.plan import Move
@@ -173,11 +180,6 @@ def settle_reply(
 _WORD_TAIL = re.compile(r"[\w'’-]+$")
 
 
-def _content_stem(word: str) -> str | None:
-    """What ``content_words`` makes of one word, or None for a stopword."""
-    return stem(word) if word.lower() not in STOPWORDS and len(word) > 1 else None
-
-
 class SecretWatch:
     """Follows a reply chunk by chunk and stops showing it once it tells enough of a private
     fact: ``share`` of the fact's content words, read as ``content_words`` reads them.
@@ -240,7 +242,7 @@ class SecretWatch:
         return shown
 
     def _add(self, word: str) -> None:
-        key = _content_stem(word)
+        key = content_stem(word)
         if key is None or key in self._seen:
             return
         self._seen.add(key)
@@ -251,7 +253,7 @@ class SecretWatch:
 
     def _would_trip(self, pending: str) -> bool:
         for word in words(pending):
-            key = _content_stem(word)
+            key = content_stem(word)
             if key is not None and key not in self._seen:
                 facts = self._facts_of.get(key, ())
                 return any(self._hits[i] + 1 >= self._needed[i] for i in facts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,17 +40,20 @@ class ExchangeResult:
     grades_saved: bool = False
 
 
+GradeWork = Coroutine[Any, Any, tuple[list[Grade], dict[str, Any]]]
+
+
 class Grading:
     """Grading of the turn's human words, started once the reply is under way."""
 
-    def __init__(self, service: TurnService, claim: Claim) -> None:
-        self._service = service
-        self._claim = claim
+    def __init__(self, work: Callable[[], GradeWork]) -> None:
+        self._work = work
         self._task: asyncio.Task[tuple[list[Grade], dict[str, Any]]] | None = None
 
-    def start(self) -> None:
-        if self._task is None and self._claim.grade_index is not None:
-            self._task = asyncio.create_task(self._service._grade(self._claim))
+    def start(self) -> asyncio.Task[tuple[list[Grade], dict[str, Any]]]:
+        if self._task is None:
+            self._task = asyncio.create_task(self._work())
+        return self._task
 
     def ready(self) -> list[Grade] | None:
         """The grades when they are already done, else None."""
@@ -58,9 +62,7 @@ class Grading:
         return self._task.result()[0]
 
     async def result(self) -> tuple[list[Grade], dict[str, Any]]:
-        self.start()
-        assert self._task is not None
-        return await self._task
+        return await self.start()
 
     def cancel(self) -> None:
         if self._task is not None and not self._task.done():
@@ -110,14 +112,14 @@ class TurnService:
     # --- the work, in a task of its own ------------------------------------------------------
 
     async def _run(self, claim: Claim, channel: TurnChannel) -> ExchangeResult:
-        grading = Grading(self, claim)
+        grading = Grading(lambda: self._grade(claim)) if claim.grade_index is not None else None
         heartbeat = asyncio.create_task(self._heartbeat(claim))
         try:
             try:
                 result = await self._generate(claim, channel, grading)
             finally:
                 heartbeat.cancel()
-            if claim.grade_index is not None:
+            if grading is not None:
                 result.grades, result.signals = await grading.result()
                 if not result.grades_saved:
                     grades = result.grades
@@ -146,7 +148,8 @@ class TurnService:
             )
             raise
         finally:
-            grading.cancel()
+            if grading is not None:
+                grading.cancel()
             channel.close()
 
     def _error_json(self, claim: Claim, message: str) -> str:

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from app.interview.errors import NotFound
@@ -82,19 +83,6 @@ def list_turns(session: Session, interview_id: str) -> list[TurnRow]:
     )
 
 
-def get_turn(session: Session, interview_id: str, index: int) -> TurnRow | None:
-    return session.scalars(
-        select(TurnRow).where(
-            TurnRow.interview_id == interview_id,  # type: ignore[arg-type]
-            TurnRow.index == index,  # type: ignore[arg-type]
-        )
-    ).first()
-
-
-def add_turns(session: Session, turns: Iterable[TurnRow]) -> None:
-    session.add_all(list(turns))
-
-
 def list_grades(session: Session, interview_id: str) -> list[GradeRow]:
     return list(
         session.scalars(
@@ -143,6 +131,35 @@ def save_report(session: Session, report: ReportRow) -> None:
 # (holders refresh it while they generate), or at once when ``dead_owner`` names it.
 
 
+def _guard_free(stale_before: Any, dead_owner: Any = None) -> ColumnElement[bool]:
+    """The guard counts as free: nobody holds it, its holder went stale, or it is named dead."""
+    c = INTERVIEWS.c
+    free = [c.inflight_turn.is_(None), c.inflight_since < stale_before]
+    if dead_owner is not None:
+        free.append(c.inflight_owner == dead_owner)
+    return or_(*free)
+
+
+def _take_guard(advance: int, holder: Any, now: Any, marker: int | None = None) -> dict[str, Any]:
+    """The guard's new values, with ``turn_count`` moved on by ``advance``; it marks the last
+    new turn (the one being generated), or ``marker`` when given."""
+    c = INTERVIEWS.c
+    return {
+        "inflight_turn": marker if marker is not None else c.turn_count + advance - 1,
+        "inflight_owner": holder,
+        "inflight_since": now,
+        "turn_count": c.turn_count + advance,
+    }
+
+
+# Freeing the guard, and the condition that only its holder may.
+_FREED: dict[str, Any] = {"inflight_turn": None, "inflight_owner": None, "inflight_since": None}
+
+
+def _held_by(interview_id: Any, holder: Any) -> ColumnElement[bool]:
+    return and_(INTERVIEWS.c.id == interview_id, INTERVIEWS.c.inflight_owner == holder)
+
+
 def claim_turn(
     session: Session,
     interview_id: str,
@@ -162,21 +179,13 @@ def claim_turn(
     active.
     """
     c = INTERVIEWS.c
-    free = [c.inflight_turn.is_(None), c.inflight_since < stale_before]
-    if dead_owner is not None:
-        free.append(c.inflight_owner == dead_owner)
-    conditions = [c.id == interview_id, c.status == "active", or_(*free)]
+    conditions = [c.id == interview_id, c.status == "active", _guard_free(stale_before, dead_owner)]
     if expected_count is not None:
         conditions.append(c.turn_count == expected_count)
     result = session.execute(
         update(INTERVIEWS)
         .where(*conditions)
-        .values(
-            inflight_turn=marker if marker is not None else c.turn_count + advance - 1,
-            inflight_owner=holder,
-            inflight_since=now,
-            turn_count=c.turn_count + advance,
-        )
+        .values(**_take_guard(advance, holder, now, marker))
         .returning(c.turn_count)
     )
     value = result.scalar_one_or_none()
@@ -210,17 +219,9 @@ _GUARD_NEW = (
         INTERVIEWS.c.id == bindparam("b_id"),
         INTERVIEWS.c.owner == bindparam("b_owner"),
         INTERVIEWS.c.status == "active",
-        or_(
-            INTERVIEWS.c.inflight_turn.is_(None),
-            INTERVIEWS.c.inflight_since < bindparam("b_stale_before"),
-        ),
+        _guard_free(bindparam("b_stale_before")),
     )
-    .values(
-        inflight_turn=INTERVIEWS.c.turn_count + 1,
-        inflight_owner=bindparam("b_holder"),
-        inflight_since=bindparam("b_now"),
-        turn_count=INTERVIEWS.c.turn_count + 2,
-    )
+    .values(**_take_guard(2, bindparam("b_holder"), bindparam("b_now")))
     .returning(
         INTERVIEWS.c.turn_count,
         INTERVIEWS.c.human_side,
@@ -285,11 +286,8 @@ def stale_claims(session: Session) -> list[tuple[str, str]]:
 
 
 def refresh_claim(session: Session, interview_id: str, holder: str, now: datetime) -> bool:
-    c = INTERVIEWS.c
     result = session.execute(
-        update(INTERVIEWS)
-        .where(c.id == interview_id, c.inflight_owner == holder)
-        .values(inflight_since=now)
+        update(INTERVIEWS).where(_held_by(interview_id, holder)).values(inflight_since=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -306,16 +304,8 @@ _SAVE_REPLY = (
 )
 _RELEASE_WITH_STATE = (
     update(INTERVIEWS)
-    .where(
-        INTERVIEWS.c.id == bindparam("b_id"),
-        INTERVIEWS.c.inflight_owner == bindparam("b_holder"),
-    )
-    .values(
-        inflight_turn=None,
-        inflight_owner=None,
-        inflight_since=None,
-        engine_state=bindparam("b_state", type_=INTERVIEWS.c.engine_state.type),
-    )
+    .where(_held_by(bindparam("b_id"), bindparam("b_holder")))
+    .values(**_FREED, engine_state=bindparam("b_state", type_=INTERVIEWS.c.engine_state.type))
 )
 
 
@@ -357,11 +347,8 @@ def release_turn(
     values: dict[str, Any] | None = None,
 ) -> bool:
     """Clear the guard if ``holder`` still has it, applying ``values`` in the same statement."""
-    c = INTERVIEWS.c
     result = session.execute(
-        update(INTERVIEWS)
-        .where(c.id == interview_id, c.inflight_owner == holder)
-        .values(inflight_turn=None, inflight_owner=None, inflight_since=None, **(values or {}))
+        update(INTERVIEWS).where(_held_by(interview_id, holder)).values(**_FREED, **(values or {}))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

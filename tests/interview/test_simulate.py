@@ -188,18 +188,22 @@ def test_practice_with_an_unknown_persona_names_the_valid_ones(persona_dir: Path
     assert "test-candidate, test-interviewer" in out
 
 
-def test_simulate_prints_the_transcript(persona_dir: Path) -> None:
-    code, out = run(
+def run_simulate(persona_dir: Path, *options: str) -> tuple[int, str]:
+    """``rapport simulate`` between the two test personas."""
+    return run(
         "simulate",
         "--interviewer",
         "test-interviewer",
         "--candidate",
         "test-candidate",
-        "--turns",
-        "6",
+        *options,
         "--personas-dir",
         str(persona_dir),
     )
+
+
+def test_simulate_prints_the_transcript(persona_dir: Path) -> None:
+    code, out = run_simulate(persona_dir, "--turns", "6")
     assert code == 0, out
     assert out.count("Maya Okafor (interviewer)") == 3
     assert out.count("Sam Patel (candidate)") == 2
@@ -219,19 +223,7 @@ def test_simulate_ignores_the_scripted_streaming_delay(
         return real_stream(self, request)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ScriptedModel, "stream", stream)
-    code, out = run(
-        "simulate",
-        "--interviewer",
-        "test-interviewer",
-        "--candidate",
-        "test-candidate",
-        "--turns",
-        "4",
-        "--backend",
-        "scripted",
-        "--personas-dir",
-        str(persona_dir),
-    )
+    code, out = run_simulate(persona_dir, "--turns", "4", "--backend", "scripted")
     assert code == 0, out
     assert delays and set(delays) == {0.0}
 
