@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import pytest
 
 from app.config import PROJECT_ROOT
-from app.grading.calibrate import load_labels
 from app.grading.conversation import Conversation, TurnLike
 from app.grading.grader import Grader
 from app.grading.rubrics import RubricCatalog
 from app.grading.signals import TranscriptAnalysis, clear_memo, transcript_signals, turn_signals
-from app.interview.models import HiddenFact, Side, Turn
+from app.interview.models import HiddenFact, Turn
+from bench.signals import transcript
 
 CATALOG = RubricCatalog.from_dir(PROJECT_ROOT / "rubrics")
 FACTS = [
@@ -23,15 +23,7 @@ FACTS = [
 
 def long_transcript(n: int) -> list[Turn]:
     """Real turns from the labelled set, alternating sides, with the facts let slip midway."""
-    pools: dict[Side, list[str]] = {"interviewer": [], "candidate": []}
-    for item in load_labels(PROJECT_ROOT / "calibration" / "labels.yaml"):
-        for turn in item.turns():
-            if turn.text not in pools[turn.speaker]:
-                pools[turn.speaker].append(turn.text)
-    turns = []
-    for i in range(n):
-        side: Side = "interviewer" if i % 2 == 0 else "candidate"
-        turns.append(Turn(side, pools[side][(i * 7) % len(pools[side])]))
+    turns = transcript(n)
     turns[n // 2 + 1] = Turn("candidate", "Honestly I was laid off in March after the acquisition.")
     turns[n - 3] = Turn("candidate", "I turned down a promotion because I wanted to stay hands-on.")
     return turns
